@@ -1,0 +1,16 @@
+import middy from '@middy/core'
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { loadApiKeyConfig } from '../lib/api-key-config'
+import { configMiddleware, type ContextWithConfig } from '../lib/config-middleware'
+import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
+import { jsonResponse } from '../lib/http-response'
+import { publicJwks, type JwksDocument } from '../lib/jwks'
+import { Logger } from '../lib/logger'
+
+const logger = new Logger({ service: 'jwks' })
+
+/** `GET /.well-known/jwks.json`: the public keys API keys are signed with, for other verifiers. */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ContextWithConfig<JwksDocument>>()
+  .use(httpErrorsMiddleware(logger))
+  .use(configMiddleware({ load: (env) => publicJwks(loadApiKeyConfig(env, 'publish').verifyingKeys) }))
+  .handler(async (_event, context) => jsonResponse(200, context.config, { 'cache-control': 'public, max-age=300' }))

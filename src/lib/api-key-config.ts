@@ -1,0 +1,115 @@
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import { JWT_ALGORITHMS, isHmac, isJwtAlgorithm, type JwtAlgorithm } from './algorithms'
+import { parseDurationSeconds } from './duration'
+import { readEnv, requireEnv, type Env } from './env'
+import { ConfigError } from './errors'
+import { importSigningKey, importVerifyingKey, samePublicKey } from './key-material'
+
+/** A key the authorizer accepts, pinned to exactly one algorithm. */
+export interface VerifyingKey {
+  readonly kid: string | undefined
+  readonly alg: JwtAlgorithm
+  /** The HMAC secret, or the public key. */
+  readonly key: KeyObject
+}
+
+/** Everything about API keys: how they are signed, verified and shaped. Frozen. */
+export interface ApiKeyConfig {
+  readonly algorithm: JwtAlgorithm
+  readonly kid: string | undefined
+  /** Present only where the key is needed (`role: 'sign'`). */
+  readonly signingKey: KeyObject | undefined
+  /** The current key first. */
+  readonly verifyingKeys: readonly VerifyingKey[]
+  readonly userIdField: string
+  readonly companyIdField: string
+  readonly expiresInSeconds: number
+  readonly issuer: string | undefined
+  readonly audience: string | undefined
+  readonly clockToleranceSeconds: number
+}
+
+/**
+ * What a Lambda needs the key material for:
+ * - `sign`: the issuer; needs `JWT_SECRET`.
+ * - `verify`: the authorizer; needs `JWT_VERIFY_KEY`, or `JWT_SECRET` to derive it.
+ * - `publish`: the JWKS endpoint; like `verify`, but for HS* it needs no secret at all.
+ */
+export type KeyRole = 'sign' | 'verify' | 'publish'
+
+/** Claim names the issuer sets itself; a user/company field must not collide with them. */
+const RESERVED_CLAIMS = new Set(['exp', 'iat', 'nbf', 'jti', 'iss', 'aud', '__proto__', 'constructor', 'prototype'])
+const CLAIM_NAME = /^[A-Za-z0-9_:./-]{1,128}$/
+
+function readClaimName(env: Env, variable: string, fallback: string): string {
+  const name = readEnv(env, variable) ?? fallback
+  if (!CLAIM_NAME.test(name) || RESERVED_CLAIMS.has(name)) {
+    throw new ConfigError(variable, 'a claim name of letters, digits and _:./- other than exp, iat, nbf, jti, iss or aud')
+  }
+  return name
+}
+
+function readSeconds(env: Env, variable: string, fallback: string, expected: string): number {
+  const seconds = parseDurationSeconds(readEnv(env, variable) ?? fallback)
+  if (seconds === undefined) throw new ConfigError(variable, expected)
+  return seconds
+}
+
+/**
+ * Load and validate the API-key settings from the environment (`JWT_*`, or
+ * the same names with the `PLUGIN_` prefix). Throws a {@link ConfigError}
+ * naming the variable at fault; never echoes a secret.
+ *
+ * @example
+ * const config = loadApiKeyConfig(process.env, 'verify')
+ */
+export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
+  const algorithmName = requireEnv(env, 'JWT_ALGORITHM', `one of ${JWT_ALGORITHMS.join(', ')}`)
+  if (!isJwtAlgorithm(algorithmName)) throw new ConfigError('JWT_ALGORITHM', `one of ${JWT_ALGORITHMS.join(', ')}`)
+  const algorithm: JwtAlgorithm = algorithmName
+  const kid = readEnv(env, 'JWT_KID')
+  if (kid !== undefined && !/^[\x21-\x7e]{1,128}$/.test(kid)) throw new ConfigError('JWT_KID', 'up to 128 printable ASCII characters')
+
+  const secret = readEnv(env, 'JWT_SECRET')
+  const verifyMaterial = readEnv(env, 'JWT_VERIFY_KEY')
+
+  let signingKey: KeyObject | undefined
+  if (role === 'sign') {
+    const material = requireEnv(env, 'JWT_SECRET', isHmac(algorithm) ? 'the HMAC secret' : `the PEM private key for ${algorithm}`)
+    signingKey = importSigningKey(algorithm, material, 'JWT_SECRET')
+  }
+
+  let currentKey: KeyObject | undefined
+  if (isHmac(algorithm)) {
+    if (verifyMaterial !== undefined) throw new ConfigError('JWT_VERIFY_KEY', `unset for ${algorithm} (HMAC verifies with JWT_SECRET)`)
+    if (role === 'sign') currentKey = signingKey
+    else if (role === 'verify') currentKey = importVerifyingKey(algorithm, requireEnv(env, 'JWT_SECRET', 'the HMAC secret'), 'JWT_SECRET')
+  } else if (verifyMaterial !== undefined) {
+    currentKey = importVerifyingKey(algorithm, verifyMaterial, 'JWT_VERIFY_KEY')
+    const privateKey = signingKey ?? (secret === undefined ? undefined : importSigningKey(algorithm, secret, 'JWT_SECRET'))
+    if (privateKey !== undefined && !samePublicKey(createPublicKey(privateKey), currentKey)) {
+      throw new ConfigError('JWT_VERIFY_KEY', 'the public half of JWT_SECRET')
+    }
+  } else {
+    const privateKey = signingKey ?? importSigningKey(algorithm, requireEnv(env, 'JWT_SECRET', `the PEM private key for ${algorithm}, or set JWT_VERIFY_KEY`), 'JWT_SECRET')
+    currentKey = createPublicKey(privateKey)
+  }
+
+  const verifyingKeys: VerifyingKey[] = currentKey === undefined ? [] : [Object.freeze({ kid, alg: algorithm, key: currentKey })]
+
+  const expiresInSeconds = readSeconds(env, 'JWT_EXPIRES_IN', '30d', 'a number of seconds or a duration such as 30d, 12h or 15m')
+  if (expiresInSeconds < 1) throw new ConfigError('JWT_EXPIRES_IN', 'at least 1 second')
+
+  return Object.freeze({
+    algorithm,
+    kid,
+    signingKey,
+    verifyingKeys: Object.freeze(verifyingKeys),
+    userIdField: readClaimName(env, 'JWT_USER_ID_FIELD', 'sub'),
+    companyIdField: readClaimName(env, 'JWT_COMPANY_ID_FIELD', 'org_id'),
+    expiresInSeconds,
+    issuer: readEnv(env, 'JWT_ISSUER'),
+    audience: readEnv(env, 'JWT_AUDIENCE'),
+    clockToleranceSeconds: readSeconds(env, 'JWT_CLOCK_TOLERANCE', '30', 'a number of seconds such as 30')
+  })
+}

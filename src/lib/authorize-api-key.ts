@@ -1,0 +1,30 @@
+import type { ApiKeyConfig } from './api-key-config'
+import { verifyApiKey, type ApiKeyIdentity, type ApiKeyVerification, type DenyReason } from './verify-api-key'
+
+/**
+ * Checks whether a verified key was revoked. Returns a deny reason, or
+ * `undefined` to allow. It must fail closed itself (answer
+ * `STORE_UNAVAILABLE`) rather than throw.
+ */
+export type RevocationCheck = (identity: ApiKeyIdentity, nowSeconds: number) => Promise<DenyReason | undefined>
+
+/** What the authorizer decides for one token. */
+export type AuthorizationDecision = ApiKeyVerification
+
+/**
+ * Verify an API key and, when a revocation check is configured, ask it too.
+ * Never throws for anything a client sends.
+ *
+ * @example
+ * const decision = await authorizeApiKey(token, { config, nowSeconds: Date.now() / 1000 })
+ */
+export async function authorizeApiKey(
+  token: string | undefined,
+  deps: { config: ApiKeyConfig; nowSeconds: number; isRevoked?: RevocationCheck | undefined }
+): Promise<AuthorizationDecision> {
+  if (token === undefined) return { valid: false, reason: 'MISSING_TOKEN' }
+  const verification = verifyApiKey(token, deps.config, deps.nowSeconds)
+  if (!verification.valid || deps.isRevoked === undefined) return verification
+  const revoked = await deps.isRevoked(verification.identity, deps.nowSeconds)
+  return revoked === undefined ? verification : { valid: false, reason: revoked }
+}

@@ -1,0 +1,44 @@
+import type { MiddlewareObj } from '@middy/core'
+import type { Context } from 'aws-lambda'
+import type { Env } from './env'
+
+/** The Lambda context once {@link configMiddleware} has run: it carries the frozen config. */
+export type ContextWithConfig<T> = Context & { config: T }
+
+/**
+ * Middy middleware that loads and validates configuration once per cold
+ * start and hands every invocation the same frozen object on
+ * `context.config`.
+ *
+ * `load` receives the environment and the Lambda context, so values that an
+ * earlier middleware put on the context (a secret from SSM, say) can take part.
+ * A failed load is not cached: the next invocation tries again, which matters
+ * when the failure was a throttled secret store rather than a bad variable.
+ *
+ * @example
+ * middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, ContextWithConfig<ApiKeyConfig>>()
+ *   .use(configMiddleware({ load: (env) => loadApiKeyConfig(env, 'verify') }))
+ */
+export function configMiddleware<T extends object>(options: {
+  load: (env: Env, context: Context) => T | Promise<T>
+  env?: Env
+}): MiddlewareObj<unknown, unknown, Error, ContextWithConfig<T>> {
+  if (typeof options.load !== 'function') throw new TypeError('configMiddleware: options.load must be a function')
+  const env = options.env ?? process.env
+  let loaded: Promise<T> | undefined
+
+  return {
+    name: 'config',
+    before: async (request) => {
+      loaded ??= Promise.resolve()
+        .then(() => options.load(env, request.context))
+        .then((config) => Object.freeze(config))
+      try {
+        request.context.config = await loaded
+      } catch (error) {
+        loaded = undefined
+        throw error
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import type { ApiKeyConfig } from './api-key-config'
+import { headerValue, tokenFromAuthorization } from './bearer-token'
+import { parseCreateKeyRequest } from './create-key-request'
+import { issueApiKey, type IssuedApiKey } from './issue-api-key'
+import { jsonResponse } from './http-response'
+import type { PortalIdentity, PortalTokenVerifier } from './portal-identity'
+
+/** What `createKey` needs; passed in so tests can hand it real parts on loopback. */
+export interface CreateKeyDeps {
+  readonly apiKeys: ApiKeyConfig
+  readonly verifyPortalToken: PortalTokenVerifier
+  readonly nowSeconds: () => number
+  /** Called after signing, before answering; a failure here fails the request so no untracked key is handed out. */
+  readonly onIssued?: (key: IssuedApiKey, owner: PortalIdentity, name: string | undefined) => Promise<void>
+}
+
+/**
+ * `POST /create-key`: authenticate the portal user, then sign an API key for
+ * them and their company. Answers 201 `{ apikey, keyId, expiresAt }`.
+ *
+ * The portal token is checked before the body, so an anonymous caller learns
+ * nothing about body validation.
+ *
+ * @example
+ * const response = await createKey(deps, event)
+ */
+export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const owner = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
+  const request = parseCreateKeyRequest(event)
+  const issued = await issueApiKey(deps.apiKeys, owner, { nowSeconds: deps.nowSeconds(), lifetimeSeconds: request.expiresInSeconds })
+  await deps.onIssued?.(issued, owner, request.name)
+  return jsonResponse(201, {
+    apikey: issued.apikey,
+    keyId: issued.keyId,
+    expiresAt: new Date(issued.expiresAt * 1000).toISOString()
+  })
+}

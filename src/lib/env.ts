@@ -1,0 +1,47 @@
+import { ConfigError } from './errors'
+
+/** The environment as handed to a Lambda: names to string values. */
+export type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * Read one variable. An empty or blank value counts as missing. `JWT_*` names
+ * are also looked up with the reference portal plugin's `PLUGIN_` prefix, the
+ * plain name winning when both are set.
+ *
+ * @example
+ * readEnv(process.env, 'JWT_ALGORITHM') // reads JWT_ALGORITHM, then PLUGIN_JWT_ALGORITHM
+ */
+export function readEnv(env: Env, name: string): string | undefined {
+  const plain = env[name]
+  if (plain !== undefined && plain.trim() !== '') return plain.trim()
+  if (name.startsWith('JWT_')) {
+    const prefixed = env[`PLUGIN_${name}`]
+    if (prefixed !== undefined && prefixed.trim() !== '') return prefixed.trim()
+  }
+  return undefined
+}
+
+/**
+ * Read a variable that must be set.
+ *
+ * @example
+ * const alg = requireEnv(process.env, 'JWT_ALGORITHM', 'one of HS256, RS256')
+ */
+export function requireEnv(env: Env, name: string, expected: string): string {
+  const value = readEnv(env, name)
+  if (value === undefined) throw new ConfigError(name, `set (${expected})`)
+  return value
+}
+
+/**
+ * Read a comma-separated list, trimming items and dropping empty ones.
+ *
+ * @example
+ * readList({ PORTAL_ORIGINS: 'https://a, https://b' }, 'PORTAL_ORIGINS') // ['https://a', 'https://b']
+ */
+export function readList(env: Env, name: string): string[] | undefined {
+  const value = readEnv(env, name)
+  if (value === undefined) return undefined
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  return items.length === 0 ? undefined : items
+}

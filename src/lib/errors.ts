@@ -1,0 +1,53 @@
+/**
+ * Typed failures. Expected denials (a bad API key) are values, not errors; see
+ * `verify-api-key.ts`. These classes are for real failures, each with a stable
+ * `code` callers can switch on and an HTTP status.
+ *
+ * `expose` follows middy's HttpError: a 4xx message is safe to show the
+ * client; a 5xx becomes a generic message and keeps the detail for the logs.
+ */
+export class DevPortalKeysError extends Error {
+  /** Stable, machine-readable error code. */
+  readonly code: string
+  /** HTTP status this failure maps to. */
+  readonly statusCode: number
+  /** Whether `message` may be shown to the client. */
+  readonly expose: boolean
+
+  constructor(code: string, statusCode: number, message: string, options?: { cause?: unknown; expose?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.statusCode = statusCode
+    this.expose = options?.expose ?? statusCode < 500
+  }
+}
+
+/**
+ * The deployment is misconfigured: a variable is missing or invalid. The
+ * message names the variable and what was expected, never its value.
+ *
+ * @example
+ * throw new ConfigError('JWT_ALGORITHM', 'one of HS256, RS256, ...')
+ */
+export class ConfigError extends DevPortalKeysError {
+  /** The environment variable at fault. */
+  readonly variable: string
+
+  constructor(variable: string, expected: string, options?: { cause?: unknown }) {
+    super('ERR_CONFIG', 500, `Invalid configuration: ${variable} must be ${expected}`, { ...options, expose: false })
+    this.variable = variable
+  }
+}
+
+/**
+ * A client error with a status and a message that is safe to return.
+ *
+ * @example
+ * throw new HttpError(400, 'ERR_BAD_BODY', 'Body must be a JSON object')
+ */
+export class HttpError extends DevPortalKeysError {
+  constructor(statusCode: number, code: string, message: string, options?: { cause?: unknown }) {
+    super(code, statusCode, message, options)
+  }
+}

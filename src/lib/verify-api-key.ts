@@ -1,0 +1,188 @@
+import { constants, createHmac, timingSafeEqual, verify as verifySignature } from 'node:crypto'
+import { digestOf, isHmac, type JwtAlgorithm } from './algorithms'
+import type { ApiKeyConfig, VerifyingKey } from './api-key-config'
+
+/** Why a key was denied: a stable code for logs and metrics. */
+export type DenyReason =
+  | 'MISSING_TOKEN'
+  | 'TOKEN_TOO_LARGE'
+  | 'MALFORMED'
+  | 'UNSUPPORTED_HEADER'
+  | 'ALG_MISMATCH'
+  | 'UNKNOWN_KID'
+  | 'BAD_SIGNATURE'
+  | 'MISSING_EXP'
+  | 'EXPIRED'
+  | 'NOT_YET_VALID'
+  | 'BAD_ISSUER'
+  | 'BAD_AUDIENCE'
+  | 'BAD_COMPANY'
+  | 'BAD_USER'
+  | 'REVOKED'
+  | 'STORE_UNAVAILABLE'
+
+/** The identity an accepted key carries. */
+export interface ApiKeyIdentity {
+  readonly orgId: string
+  readonly userId: string
+  /** The key's `jti`; empty for keys signed by the reference plugin, which have none. */
+  readonly keyId: string
+  /** Issued-at, in seconds; `undefined` when the key has no `iat`. */
+  readonly issuedAt: number | undefined
+  readonly expiresAt: number
+  /** The `kid` of the key that verified it. */
+  readonly kid: string | undefined
+}
+
+/** The outcome of verifying an API key: an expected denial is a value, not an exception. */
+export type ApiKeyVerification = { readonly valid: true; readonly identity: ApiKeyIdentity } | { readonly valid: false; readonly reason: DenyReason }
+
+/** Longest token accepted; anything larger is refused before any decoding or crypto. */
+export const MAX_TOKEN_BYTES = 8192
+
+const B64URL_SEGMENT = /^[A-Za-z0-9_-]+$/
+/** Header parameters we understand. Anything else is tolerated only if not `crit`-listed; `crit` itself is refused. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+const MAX_ID_LENGTH = 256
+
+const deny = (reason: DenyReason): ApiKeyVerification => ({ valid: false, reason })
+
+/** JSON.parse that refuses non-objects and prototype-polluting keys at any depth. */
+function parseJsonObject(segment: string): Record<string, unknown> | undefined {
+  let poisoned = false
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'), (key, v: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) poisoned = true
+      return v
+    })
+  } catch {
+    return undefined
+  }
+  if (poisoned || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
+  return value as Record<string, unknown>
+}
+
+function signatureValid(alg: JwtAlgorithm, key: VerifyingKey['key'], signingInput: string, signature: Buffer): boolean {
+  const digest = digestOf(alg)
+  if (isHmac(alg)) {
+    const expected = createHmac(digest as string, key).update(signingInput).digest()
+    // Constant-time; lengths are public (they follow from the algorithm).
+    return expected.length === signature.length && timingSafeEqual(expected, signature)
+  }
+  const data = Buffer.from(signingInput)
+  switch (alg) {
+    case 'PS256':
+      return verifySignature(digest, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature)
+    case 'ES256':
+    case 'ES384':
+      return verifySignature(digest, data, { key, dsaEncoding: 'ieee-p1363' }, signature)
+    default:
+      return verifySignature(digest, data, key, signature)
+  }
+}
+
+/**
+ * Pick the verifying key for a token: by `kid` when the token names one (an
+ * unknown `kid` is a denial, never a fallback), or the current key when it
+ * names none (keys from the reference plugin carry no `kid`).
+ */
+function selectKey(keys: readonly VerifyingKey[], kid: unknown): VerifyingKey | undefined {
+  if (kid === undefined) return keys[0]
+  if (typeof kid !== 'string') return undefined
+  return keys.find((k) => k.kid === kid)
+}
+
+function audienceMatches(aud: unknown, expected: string): boolean {
+  if (typeof aud === 'string') return aud === expected
+  return Array.isArray(aud) && aud.includes(expected)
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH
+}
+
+/**
+ * Verify an API key synchronously with node:crypto. Every check is pinned:
+ * the algorithm comes from the configured key (the token's `alg` must equal
+ * it; `none` and HS-against-a-public-key can never match), `kid` selects among
+ * configured keys only (`jku`, `x5u`, `jwk` and `x5c` are never read), `crit`
+ * is refused, `exp` is required, `iss`/`aud` are checked when configured, and
+ * the company claim must be a non-empty string.
+ *
+ * Order matters for cost: size and shape checks come before any crypto, and
+ * the payload is parsed only after the signature holds.
+ *
+ * @example
+ * const result = verifyApiKey(token, config, Date.now() / 1000)
+ * if (!result.valid) logger.info('deny', { reason: result.reason })
+ */
+export function verifyApiKey(token: string, config: ApiKeyConfig, nowSeconds: number): ApiKeyVerification {
+  if (token.length === 0) return deny('MISSING_TOKEN')
+  if (token.length > MAX_TOKEN_BYTES) return deny('TOKEN_TOO_LARGE')
+
+  const firstDot = token.indexOf('.')
+  const secondDot = firstDot < 0 ? -1 : token.indexOf('.', firstDot + 1)
+  if (secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return deny('MALFORMED')
+  const headerSegment = token.slice(0, firstDot)
+  const payloadSegment = token.slice(firstDot + 1, secondDot)
+  const signatureSegment = token.slice(secondDot + 1)
+  // Buffer's base64url decoder skips invalid characters silently, so check the alphabet first.
+  if (!B64URL_SEGMENT.test(headerSegment) || !B64URL_SEGMENT.test(payloadSegment) || !B64URL_SEGMENT.test(signatureSegment)) {
+    return deny('MALFORMED')
+  }
+
+  const header = parseJsonObject(headerSegment)
+  if (header === undefined) return deny('MALFORMED')
+  if (header.crit !== undefined || header.b64 !== undefined || header.enc !== undefined || header.zip !== undefined) {
+    return deny('UNSUPPORTED_HEADER')
+  }
+  if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
+    return deny('UNSUPPORTED_HEADER')
+  }
+
+  const key = selectKey(config.verifyingKeys, header.kid)
+  if (key === undefined) return deny('UNKNOWN_KID')
+  if (header.alg !== key.alg) return deny('ALG_MISMATCH')
+
+  const signature = Buffer.from(signatureSegment, 'base64url')
+  let signed: boolean
+  try {
+    signed = signatureValid(key.alg, key.key, `${headerSegment}.${payloadSegment}`, signature)
+  } catch {
+    signed = false
+  }
+  if (!signed) return deny('BAD_SIGNATURE')
+
+  const claims = parseJsonObject(payloadSegment)
+  if (claims === undefined) return deny('MALFORMED')
+
+  const tolerance = config.clockToleranceSeconds
+  const { exp, nbf, iat } = claims
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return deny('MISSING_EXP')
+  if (nowSeconds - tolerance >= exp) return deny('EXPIRED')
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nbf > nowSeconds + tolerance)) return deny('NOT_YET_VALID')
+  // A future iat would let a key dodge a company-wide "revoked before" instant.
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat) || iat > nowSeconds + tolerance)) return deny('NOT_YET_VALID')
+  if (config.issuer !== undefined && claims.iss !== config.issuer) return deny('BAD_ISSUER')
+  if (config.audience !== undefined && !audienceMatches(claims.aud, config.audience)) return deny('BAD_AUDIENCE')
+
+  const orgId = claims[config.companyIdField]
+  if (!isId(orgId)) return deny('BAD_COMPANY')
+  const userId = claims[config.userIdField]
+  if (userId !== undefined && !isId(userId)) return deny('BAD_USER')
+  const jti = claims.jti
+  if (jti !== undefined && !isId(jti)) return deny('MALFORMED')
+
+  return {
+    valid: true,
+    identity: {
+      orgId,
+      userId: userId ?? '',
+      keyId: jti ?? '',
+      issuedAt: iat,
+      expiresAt: exp,
+      kid: key.kid
+    }
+  }
+}
