@@ -17,6 +17,10 @@ export default tseslint.config(
     }
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } }
+  },
+  {
     // Scripts and benchmarks are command-line programs: printing is their job.
     files: ['scripts/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' }

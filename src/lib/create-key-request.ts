@@ -20,6 +20,8 @@ function badBody(message: string): HttpError {
 function optionalString(body: Record<string, unknown>, field: string, max: number): string | undefined {
   const value = body[field]
   if (value === undefined || value === null) return undefined
+  // Control characters have no place in a key name or an address, and would garble logs and the portal.
+  // eslint-disable-next-line no-control-regex
   if (typeof value !== 'string' || value.length > max || /[\u0000-\u001f\u007f]/.test(value)) {
     throw badBody(`${field} must be a string of at most ${max} printable characters`)
   }

@@ -1,0 +1,18 @@
+import { createServer } from 'node:net'
+
+/**
+ * A TCP port that is free on 127.0.0.1 right now (listen on 0, read it, close).
+ *
+ * @example
+ * process.env.LAMBDA_PORT = String(await freePort())
+ */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}

@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util'
+import { mintIdToken } from './identity-provider'
+import { ensureLocalState } from './local-state'
+
+/**
+ * `npm run -s portal-token -- --sub <id> --email <email> [--org <company>]`
+ *
+ * Prints only a portal ID token on stdout, signed by the local development
+ * identity provider that `npm start` trusts. Everything else goes to stderr.
+ */
+const USAGE = 'usage: npm run -s portal-token -- --sub <user id> [--email <email>] [--org <company id>] [--expires-in <seconds>]'
+
+async function main(): Promise<void> {
+  let values
+  try {
+    ;({ values } = parseArgs({
+      options: {
+        sub: { type: 'string' },
+        email: { type: 'string' },
+        org: { type: 'string' },
+        'expires-in': { type: 'string' },
+        help: { type: 'boolean', short: 'h' }
+      },
+      strict: true
+    }))
+  } catch (error) {
+    console.error(`portal-token: ${(error as Error).message}\n${USAGE}`)
+    process.exit(2)
+  }
+  if (values.help === true) {
+    console.error(USAGE)
+    return
+  }
+  if (values.sub === undefined || values.sub.trim() === '') {
+    console.error(`portal-token: --sub is required\n${USAGE}`)
+    process.exit(2)
+  }
+  const expires = values['expires-in'] === undefined ? 3600 : Number(values['expires-in'])
+  if (!Number.isSafeInteger(expires) || expires < 1) {
+    console.error('portal-token: --expires-in must be a positive whole number of seconds')
+    process.exit(2)
+  }
+  const state = await ensureLocalState(process.env.LOCAL_STATE_DIR ?? '.local', (m) => console.error(m))
+  const token = await mintIdToken(state.identityProvider, {
+    sub: values.sub,
+    email: values.email,
+    org: values.org,
+    companyClaim: process.env.PORTAL_COMPANY_ID_CLAIM || 'org_id',
+    expiresInSeconds: expires
+  })
+  process.stdout.write(token + '\n')
+}
+
+await main()

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+
+/** A CloudFormation template as `serverless package` writes it. */
+export interface CloudFormationTemplate {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; [key: string]: unknown }>
+  Outputs?: Record<string, unknown>
+}
+
+/** The result of one `serverless package` run. */
+export interface PackagedService {
+  readonly dir: string
+  readonly template: CloudFormationTemplate
+  readonly templateText: string
+  /** Zip name to size in bytes. */
+  readonly zips: Record<string, number>
+}
+
+/**
+ * Run `serverless package` (the deploy check) into a temporary folder with
+ * the given environment, and read back the template and zip sizes.
+ *
+ * @example
+ * const { template } = await packageService({ stage: 'prod' })
+ */
+export async function packageService(options: { stage?: string; env?: Record<string, string> } = {}): Promise<PackagedService> {
+  const dir = mkdtempSync(join(tmpdir(), 'dpk-package-'))
+  await run(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', options.stage ?? 'prod', '--package', dir], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...options.env },
+    timeout: 120_000,
+    maxBuffer: 16 * 1024 * 1024
+  })
+  const templateText = readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')
+  const zips: Record<string, number> = {}
+  for (const name of readdirSync(dir)) if (name.endsWith('.zip')) zips[name] = statSync(join(dir, name)).size
+  return { dir, template: JSON.parse(templateText) as CloudFormationTemplate, templateText, zips }
+}
+
+/** Resources of one CloudFormation type. */
+export function resourcesOfType(template: CloudFormationTemplate, type: string): Array<[string, Record<string, unknown>]> {
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === type)
+    .map(([name, resource]) => [name, resource.Properties ?? {}])
+}
