@@ -9,3 +9,17 @@ module.exports.portalOrigins = () =>
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean)
+
+// JWT_PREVIOUS_KEYS is baked into the template at package time. Public JWKs
+// may travel that way; an HMAC ("oct") key is a secret and must not, so
+// packaging a deployed stage with one fails here rather than leak it.
+module.exports.previousKeysForDeploy = () => {
+  const value = process.env.JWT_PREVIOUS_KEYS || process.env.PLUGIN_JWT_PREVIOUS_KEYS || ''
+  if (/"kty"\s*:\s*"oct"/.test(value) || /"(d|p|q|dp|dq|qi|k)"\s*:/.test(value)) {
+    throw new Error(
+      'JWT_PREVIOUS_KEYS holds secret key material (an "oct" key or private members). ' +
+        'Only public JWKs may be packaged into a deployed stage; rotate HMAC secrets by moving to an asymmetric algorithm, or keep the old secret out of the template.'
+    )
+  }
+  return value
+}

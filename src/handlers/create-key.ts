@@ -3,7 +3,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { loadApiKeyConfig, type ApiKeyConfig } from '../lib/api-key-config'
 import { configMiddleware, type ContextWithConfig } from '../lib/config-middleware'
 import { createKey } from '../lib/create-key'
+import { keyStoreFromEnv } from '../lib/dynamo-key-store'
 import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
+import { keyRecordFor } from '../lib/key-record'
+import type { KeyStore } from '../lib/key-store'
 import { Logger } from '../lib/logger'
 import { loadPortalConfig } from '../lib/portal-config'
 import { createPortalTokenVerifier, type PortalTokenVerifier } from '../lib/portal-identity'
@@ -13,19 +16,32 @@ const logger = new Logger({ service: 'create-key' })
 interface CreateKeyConfig {
   apiKeys: ApiKeyConfig
   verifyPortalToken: PortalTokenVerifier
+  store: KeyStore | undefined
+}
+
+function load(env: NodeJS.ProcessEnv): CreateKeyConfig {
+  const store = keyStoreFromEnv(env)
+  if (store === undefined) logger.warn('key records disabled: KEYS_TABLE is not set, so keys cannot be listed or revoked one by one')
+  return { apiKeys: loadApiKeyConfig(env, 'sign'), verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)), store }
 }
 
 /** `POST /create-key`: the Moesif Developer Portal's Keys page calls this with the user's ID token. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ContextWithConfig<CreateKeyConfig>>()
   .use(httpErrorsMiddleware(logger))
-  .use(
-    configMiddleware({
-      load: (env) => ({ apiKeys: loadApiKeyConfig(env, 'sign'), verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)) })
-    })
-  )
+  .use(configMiddleware({ load }))
   .handler(async (event, context) => {
     logger.setPersistentKeys({ requestId: context.awsRequestId })
-    const response = await createKey({ ...context.config, nowSeconds: () => Date.now() / 1000 }, event)
-    logger.info('key issued', { status: response.statusCode })
-    return response
+    const { apiKeys, verifyPortalToken, store } = context.config
+    return createKey(
+      {
+        apiKeys,
+        verifyPortalToken,
+        nowSeconds: () => Date.now() / 1000,
+        onIssued: async (issued, owner, name) => {
+          await store?.putKey(keyRecordFor(issued, owner, name))
+          logger.info('key issued', { keyId: issued.keyId, orgId: owner.companyId, userId: owner.userId })
+        }
+      },
+      event
+    )
   })

@@ -1,9 +1,9 @@
-import { createPublicKey, type KeyObject } from 'node:crypto'
-import { JWT_ALGORITHMS, isHmac, isJwtAlgorithm, type JwtAlgorithm } from './algorithms'
+import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { JWT_ALGORITHMS, isHmac, isJwtAlgorithm, minHmacSecretBytes, type JwtAlgorithm } from './algorithms'
 import { parseDurationSeconds } from './duration'
 import { readEnv, requireEnv, type Env } from './env'
 import { ConfigError } from './errors'
-import { importSigningKey, importVerifyingKey, samePublicKey } from './key-material'
+import { assertKeyFitsAlgorithm, importSigningKey, importVerifyingKey, samePublicKey } from './key-material'
 
 /** A key the authorizer accepts, pinned to exactly one algorithm. */
 export interface VerifyingKey {
@@ -96,6 +96,7 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
   }
 
   const verifyingKeys: VerifyingKey[] = currentKey === undefined ? [] : [Object.freeze({ kid, alg: algorithm, key: currentKey })]
+  verifyingKeys.push(...loadPreviousKeys(env, kid, role))
 
   const expiresInSeconds = readSeconds(env, 'JWT_EXPIRES_IN', '30d', 'a number of seconds or a duration such as 30d, 12h or 15m')
   if (expiresInSeconds < 1) throw new ConfigError('JWT_EXPIRES_IN', 'at least 1 second')
@@ -112,4 +113,54 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
     audience: readEnv(env, 'JWT_AUDIENCE'),
     clockToleranceSeconds: readSeconds(env, 'JWT_CLOCK_TOLERANCE', '30', 'a number of seconds such as 30')
   })
+}
+
+const PREVIOUS_KEYS_EXPECTED = 'a JSON Web Key Set {"keys":[...]} whose keys each have a unique kid (other than JWT_KID) and an alg'
+const MAX_PREVIOUS_KEYS = 10
+
+/**
+ * Previous verification keys, kept after a rotation so keys they signed stay
+ * valid until they expire: `JWT_PREVIOUS_KEYS`, a JWKS. Each key is pinned to
+ * its own `alg` and found only by its `kid`; none of them ever signs.
+ */
+function loadPreviousKeys(env: Env, currentKid: string | undefined, role: KeyRole): VerifyingKey[] {
+  const text = readEnv(env, 'JWT_PREVIOUS_KEYS')
+  if (text === undefined) return []
+  let jwks: unknown
+  try {
+    jwks = JSON.parse(text)
+  } catch {
+    throw new ConfigError('JWT_PREVIOUS_KEYS', PREVIOUS_KEYS_EXPECTED)
+  }
+  const list = (jwks as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(list) || list.length > MAX_PREVIOUS_KEYS) throw new ConfigError('JWT_PREVIOUS_KEYS', PREVIOUS_KEYS_EXPECTED)
+  const seen = new Set<string>()
+  const keys: VerifyingKey[] = []
+  for (const jwk of list as Array<Record<string, unknown>>) {
+    const { kid, alg } = jwk ?? {}
+    if (typeof kid !== 'string' || kid === '' || kid === currentKid || seen.has(kid) || !isJwtAlgorithm(alg)) {
+      throw new ConfigError('JWT_PREVIOUS_KEYS', PREVIOUS_KEYS_EXPECTED)
+    }
+    seen.add(kid)
+    let key: KeyObject
+    if (isHmac(alg)) {
+      if (jwk.kty !== 'oct' || typeof jwk.k !== 'string') throw new ConfigError('JWT_PREVIOUS_KEYS', `an oct JWK with k for ${alg} (kid ${kid})`)
+      // The JWKS endpoint needs no secrets: skip them there.
+      if (role === 'publish') continue
+      const secret = Buffer.from(jwk.k, 'base64url')
+      if (secret.length < minHmacSecretBytes(alg)) throw new ConfigError('JWT_PREVIOUS_KEYS', `at least ${minHmacSecretBytes(alg)} bytes of k for ${alg} (kid ${kid})`)
+      key = createSecretKey(secret)
+    } else {
+      try {
+        // Only the public members: a private JWK here must not make the authorizer hold a private key.
+        const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, ...publicJwk } = jwk
+        key = createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' })
+      } catch {
+        throw new ConfigError('JWT_PREVIOUS_KEYS', `a valid public JWK for ${alg} (kid ${kid})`)
+      }
+      assertKeyFitsAlgorithm(alg, key, 'JWT_PREVIOUS_KEYS')
+    }
+    keys.push(Object.freeze({ kid, alg, key }))
+  }
+  return keys
 }

@@ -8,8 +8,8 @@ import { verifyApiKey, type ApiKeyIdentity, type ApiKeyVerification, type DenyRe
  */
 export type RevocationCheck = (identity: ApiKeyIdentity, nowSeconds: number) => Promise<DenyReason | undefined>
 
-/** What the authorizer decides for one token. */
-export type AuthorizationDecision = ApiKeyVerification
+/** What the authorizer decides for one token. A key denied after verification (revoked) still names itself, for the log. */
+export type AuthorizationDecision = ApiKeyVerification | { readonly valid: false; readonly reason: DenyReason; readonly keyId: string; readonly orgId: string }
 
 /**
  * Verify an API key and, when a revocation check is configured, ask it too.
@@ -26,5 +26,6 @@ export async function authorizeApiKey(
   const verification = verifyApiKey(token, deps.config, deps.nowSeconds)
   if (!verification.valid || deps.isRevoked === undefined) return verification
   const revoked = await deps.isRevoked(verification.identity, deps.nowSeconds)
-  return revoked === undefined ? verification : { valid: false, reason: revoked }
+  if (revoked === undefined) return verification
+  return { valid: false, reason: revoked, keyId: verification.identity.keyId, orgId: verification.identity.orgId }
 }

@@ -1,18 +1,21 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { loadApiKeyConfig } from '../lib/api-key-config'
 import { LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, startJwksServer } from './identity-provider'
 import { freePort } from './free-port'
 import { ensureLocalState } from './local-state'
+import { ensureKeyTable, startLocalDynamoDb } from './local-dynamodb'
 import { startMoesifCollector, type MoesifWireEvent } from './moesif-collector'
 
 /**
  * `npm start`: the whole stack on 127.0.0.1 with no AWS account and no .env.
  *
- * In this one process: the local identity provider's JWKS, a local Moesif
- * collector (unless MOESIF_APPLICATION_ID is set) and serverless-offline
- * itself, so stopping npm stops everything.
+ * In this one process: dynalite (the key table, kept under .local/), the
+ * local identity provider's JWKS, a local Moesif collector (unless
+ * MOESIF_APPLICATION_ID is set) and serverless-offline itself, so stopping
+ * npm stops everything.
  */
 
 const say = (message: string): void => {
@@ -47,7 +50,8 @@ function describeMoesifEvent(event: MoesifWireEvent): string {
 
 async function main(): Promise<void> {
   loadDotEnv('.env')
-  const state = await ensureLocalState(process.env.LOCAL_STATE_DIR ?? '.local', say)
+  const stateDir = process.env.LOCAL_STATE_DIR ?? '.local'
+  const state = await ensureLocalState(stateDir, say)
 
   const algorithm = (process.env.JWT_ALGORITHM || process.env.PLUGIN_JWT_ALGORITHM || 'HS256').trim()
   if (!isSet('JWT_SECRET') && algorithm.startsWith('HS')) {
@@ -73,6 +77,16 @@ async function main(): Promise<void> {
     process.env.MOESIF_BASE_URI = collector.baseUri
     say(`moesif: no MOESIF_APPLICATION_ID, so events go to a local collector at ${collector.baseUri} and are printed here`)
   }
+
+  if (!isSet('DYNAMODB_ENDPOINT')) {
+    const dataDir = join(stateDir, 'dynamodb')
+    const db = await startLocalDynamoDb({ path: dataDir })
+    process.env.DYNAMODB_ENDPOINT = db.endpoint
+    say(`key store: dynalite at ${db.endpoint}, data kept in ${dataDir}/`)
+  }
+  process.env.KEYS_TABLE ||= 'dev-portal-keys-local-keys'
+  const table = await ensureKeyTable(process.env.DYNAMODB_ENDPOINT as string, process.env.KEYS_TABLE)
+  say(`key table ${process.env.KEYS_TABLE}: ${table}`)
 
   process.env.PORT ??= '3000'
   process.env.LAMBDA_PORT ??= String(await freePort())

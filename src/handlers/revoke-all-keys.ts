@@ -1,0 +1,5 @@
+import { portalKeysHandler } from '../lib/portal-keys-handler'
+import { revokeAllKeys } from '../lib/portal-keys'
+
+/** `DELETE /keys: revoke every key of the caller's company`. Authenticated with the portal ID token. */
+export const handler = portalKeysHandler('revoke-all-keys', revokeAllKeys)

@@ -1,0 +1,5 @@
+import { portalKeysHandler } from '../lib/portal-keys-handler'
+import { revokeKey } from '../lib/portal-keys'
+
+/** `DELETE /keys/{keyId}: revoke one key of the caller's company`. Authenticated with the portal ID token. */
+export const handler = portalKeysHandler('revoke-key', revokeKey)

@@ -1,0 +1,195 @@
+import {
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue
+} from '@aws-sdk/client-dynamodb'
+import { readEnv, type Env } from './env'
+import { ConfigError } from './errors'
+import type { KeyRecord, KeyStore, RevocationFacts, RevokeOutcome } from './key-store'
+import { companyItemId, EXPIRED_RECORD_RETENTION_SECONDS, KEY_TABLE_TTL_ATTRIBUTE, keyItemId } from './key-table'
+
+type Item = Record<string, AttributeValue>
+
+const str = (value: string): AttributeValue => ({ S: value })
+const num = (value: number): AttributeValue => ({ N: String(value) })
+const readS = (item: Item, name: string): string | undefined => item[name]?.S
+const readN = (item: Item, name: string): number | undefined => {
+  const n = item[name]?.N
+  return n === undefined ? undefined : Number(n)
+}
+
+function toItem(record: KeyRecord): Item {
+  const item: Item = {
+    pk: str(keyItemId(record.keyId)),
+    keyId: str(record.keyId),
+    companyId: str(record.companyId),
+    userId: str(record.userId),
+    createdAt: str(record.createdAt),
+    expiresAt: str(record.expiresAt),
+    last4: str(record.last4),
+    [KEY_TABLE_TTL_ATTRIBUTE]: num(Math.floor(Date.parse(record.expiresAt) / 1000) + EXPIRED_RECORD_RETENTION_SECONDS)
+  }
+  if (record.name !== undefined) item.name = str(record.name)
+  if (record.kid !== undefined) item.kid = str(record.kid)
+  if (record.revokedAt !== undefined) item.revokedAt = str(record.revokedAt)
+  return item
+}
+
+function fromItem(item: Item): KeyRecord {
+  return {
+    keyId: readS(item, 'keyId') ?? '',
+    companyId: readS(item, 'companyId') ?? '',
+    userId: readS(item, 'userId') ?? '',
+    name: readS(item, 'name'),
+    createdAt: readS(item, 'createdAt') ?? '',
+    expiresAt: readS(item, 'expiresAt') ?? '',
+    revokedAt: readS(item, 'revokedAt'),
+    kid: readS(item, 'kid'),
+    last4: readS(item, 'last4') ?? ''
+  }
+}
+
+const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOString()
+
+/**
+ * {@link KeyStore} on DynamoDB. Reads by company use the `byCompany` index
+ * (a query, never a scan); the authorizer's lookup is one BatchGetItem with
+ * strongly consistent reads, so a revoke is visible on the next miss.
+ *
+ * @example
+ * const store = new DynamoKeyStore(new DynamoDBClient({}), 'dev-portal-keys-prod-keys')
+ */
+export class DynamoKeyStore implements KeyStore {
+  readonly #client: DynamoDBClient
+  readonly #table: string
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.#client = client
+    this.#table = tableName
+  }
+
+  async putKey(record: KeyRecord): Promise<void> {
+    await this.#client.send(
+      new PutItemCommand({ TableName: this.#table, Item: toItem(record), ConditionExpression: 'attribute_not_exists(pk)' })
+    )
+  }
+
+  async listKeys(companyId: string): Promise<KeyRecord[]> {
+    const records: KeyRecord[] = []
+    let startKey: Item | undefined
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'byCompany',
+          KeyConditionExpression: 'companyId = :c',
+          ExpressionAttributeValues: { ':c': str(companyId) },
+          ScanIndexForward: false,
+          ExclusiveStartKey: startKey
+        })
+      )
+      for (const item of page.Items ?? []) records.push(fromItem(item))
+      startKey = page.LastEvaluatedKey
+    } while (startKey !== undefined && records.length < 1000)
+    return records
+  }
+
+  async revokeKey(companyId: string, keyId: string, atSeconds: number): Promise<RevokeOutcome> {
+    try {
+      // The company check is part of the write: another company's key fails exactly like a missing one.
+      await this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: str(keyItemId(keyId)) },
+          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(pk) AND companyId = :c',
+          ExpressionAttributeValues: { ':at': str(isoSeconds(atSeconds)), ':c': str(companyId) }
+        })
+      )
+      return 'revoked'
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException') return 'not-found'
+      throw error
+    }
+  }
+
+  async revokeAllKeys(companyId: string, atSeconds: number): Promise<void> {
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: { pk: str(companyItemId(companyId)) },
+        // Never move the instant backwards (clock skew between Lambdas).
+        UpdateExpression: 'SET revokedBefore = :at, company = :c',
+        ConditionExpression: 'attribute_not_exists(revokedBefore) OR revokedBefore < :at',
+        ExpressionAttributeValues: { ':at': num(atSeconds), ':c': str(companyId) }
+      })
+    ).catch((error: unknown) => {
+      if ((error as { name?: unknown }).name !== 'ConditionalCheckFailedException') throw error
+    })
+  }
+
+  async companyRevokedBefore(companyId: string): Promise<number | undefined> {
+    const result = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: { pk: str(companyItemId(companyId)) }, ConsistentRead: true })
+    )
+    return result.Item === undefined ? undefined : readN(result.Item, 'revokedBefore')
+  }
+
+  async revocationFacts(keyId: string, companyId: string): Promise<RevocationFacts> {
+    const keys: Item[] = [{ pk: str(companyItemId(companyId)) }]
+    if (keyId !== '') keys.push({ pk: str(keyItemId(keyId)) })
+    const result = await this.#client.send(
+      new BatchGetItemCommand({
+        RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, revokedAt, revokedBefore, companyId' } }
+      })
+    )
+    // Unprocessed keys mean DynamoDB did not answer for them: not a "no record".
+    if (Object.keys(result.UnprocessedKeys ?? {}).length > 0) throw new Error('DynamoDB left keys unprocessed')
+    let keyRevokedAt: number | undefined
+    let companyRevokedBefore: number | undefined
+    for (const item of result.Responses?.[this.#table] ?? []) {
+      const pk = readS(item, 'pk')
+      if (pk === companyItemId(companyId)) companyRevokedBefore = readN(item, 'revokedBefore')
+      else if (pk === keyItemId(keyId)) {
+        const revokedAt = readS(item, 'revokedAt')
+        // A record of another company under this jti is not this key's record; treat it as revoked.
+        if (readS(item, 'companyId') !== companyId) keyRevokedAt = 0
+        else if (revokedAt !== undefined) keyRevokedAt = Date.parse(revokedAt) / 1000
+      }
+    }
+    return { keyRevokedAt, companyRevokedBefore }
+  }
+}
+
+/**
+ * The key store configured by the environment: `KEYS_TABLE` names the table;
+ * `DYNAMODB_ENDPOINT` (local stack and tests only) points at dynalite.
+ * Returns `undefined` when no table is configured.
+ *
+ * @example
+ * const store = keyStoreFromEnv(process.env)
+ */
+export function keyStoreFromEnv(env: Env): KeyStore | undefined {
+  const table = readEnv(env, 'KEYS_TABLE')
+  if (table === undefined) return undefined
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError('KEYS_TABLE', 'a DynamoDB table name')
+  const endpoint = readEnv(env, 'DYNAMODB_ENDPOINT')
+  // Bounded: a hung store must turn into a fast fail-closed answer, not a Lambda timeout.
+  const base = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1500 } }
+  const client =
+    endpoint === undefined
+      ? new DynamoDBClient(base)
+      : new DynamoDBClient({
+          ...base,
+          endpoint,
+          region: readEnv(env, 'AWS_REGION') ?? 'local',
+          // dynalite accepts any credentials; never real ones here.
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
+        })
+  return new DynamoKeyStore(client, table)
+}
