@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import { KEY_TABLE_SCHEMA, KEY_TABLE_TTL_ATTRIBUTE } from '../src/lib/key-table'
 import { packageService, resourcesOfType, type PackagedService } from './support/package-template'
 
 /** The deploy check: what `serverless package` writes for a real stage. */
@@ -45,5 +46,43 @@ describe('serverless package (stage prod)', () => {
 
   it('keeps the authorizer zip under 100 KB', () => {
     expect(packaged.zips['authorizer.zip']).toBeLessThan(100 * 1024)
+  })
+
+  it('declares the key table on demand, with point-in-time recovery, TTL, and the schema the code uses', () => {
+    const tables = resourcesOfType(packaged.template, 'AWS::DynamoDB::Table')
+    expect(tables).toHaveLength(1)
+    const [, table] = tables[0]!
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST')
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true })
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: KEY_TABLE_TTL_ATTRIBUTE, Enabled: true })
+    expect(table.KeySchema).toEqual(KEY_TABLE_SCHEMA.KeySchema)
+    expect(table.AttributeDefinitions).toEqual(KEY_TABLE_SCHEMA.AttributeDefinitions)
+    expect(table.GlobalSecondaryIndexes).toEqual(KEY_TABLE_SCHEMA.GlobalSecondaryIndexes)
+  })
+
+  it('grants only the DynamoDB actions used, on the key table and its indexes, and no "*" resource', () => {
+    const roles = resourcesOfType(packaged.template, 'AWS::IAM::Role')
+    const statements = roles.flatMap(([, role]) =>
+      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>).flatMap((p) => p.PolicyDocument.Statement)
+    )
+    const dynamo = statements.filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')))
+    expect(dynamo).toHaveLength(1)
+    expect([...dynamo[0]!.Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'])
+    expect(dynamo[0]!.Resource).toEqual([
+      { 'Fn::GetAtt': ['KeysTable', 'Arn'] },
+      { 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['KeysTable', 'Arn'] }, 'index', '*']] }
+    ])
+    for (const statement of statements) expect([statement.Resource].flat()).not.toContain('*')
+    expect(statements.some((st) => st.Action.some((a) => a === '*' || a === 'dynamodb:*'))).toBe(false)
+  })
+
+  it('points every function at the table, with a revocation cache that keeps the worst-case delay at 60 s or less', () => {
+    const [, authorizer] = resourcesOfType(packaged.template, 'AWS::ApiGatewayV2::Authorizer')[0]!
+    for (const [, fn] of resourcesOfType(packaged.template, 'AWS::Lambda::Function')) {
+      const variables = (fn.Environment as { Variables: Record<string, unknown> }).Variables
+      expect(variables.KEYS_TABLE).toEqual({ Ref: 'KeysTable' })
+      expect(variables.DYNAMODB_ENDPOINT).toBe('')
+      expect(Number(variables.REVOCATION_CACHE_TTL) + Number(authorizer.AuthorizerResultTtlInSeconds)).toBeLessThanOrEqual(60)
+    }
   })
 })

@@ -21,7 +21,7 @@ export interface LocalStack {
  * @example
  * const stack = await startLocalStack({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret })
  */
-export async function startLocalStack(env: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<LocalStack> {
+export async function startLocalStack(env: Record<string, string>, options: { readyTimeoutMs?: number; stateDir?: string } = {}): Promise<LocalStack> {
   const port = await freePort()
   const lambdaPort = await freePort()
   let output = ''
@@ -30,7 +30,7 @@ export async function startLocalStack(env: Record<string, string>, options: { re
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? tmpdir(),
-      LOCAL_STATE_DIR: mkdtempSync(join(tmpdir(), 'dpk-state-')),
+      LOCAL_STATE_DIR: options.stateDir ?? mkdtempSync(join(tmpdir(), 'dpk-state-')),
       PORT: String(port),
       LAMBDA_PORT: String(lambdaPort),
       ...env
