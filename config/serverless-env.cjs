@@ -23,3 +23,35 @@ module.exports.previousKeysForDeploy = () => {
   }
   return value
 }
+
+const keyTableArn = { 'Fn::GetAtt': ['KeysTable', 'Arn'] }
+
+function ssmParameterArn(name) {
+  if (name.startsWith('arn:')) return name
+  // SSM ARNs have no double slash: /a/b becomes parameter/a/b.
+  return { 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${name.replace(/^\//, '')}` }
+}
+
+function secretArn(value) {
+  if (value.startsWith('arn:')) return value
+  // A name: Secrets Manager appends a random 6-character suffix to the ARN.
+  return { 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${value}-??????` }
+}
+
+// The role's statements: the key table and its index, plus read access to
+// exactly the configured SSM parameter(s) or secret, and nothing else.
+module.exports.iamStatements = () => {
+  const statements = [
+    {
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      Resource: [keyTableArn, { 'Fn::Join': ['/', [keyTableArn, 'index', '*']] }]
+    }
+  ]
+  const parameters = [process.env.JWT_SECRET_SSM_PARAMETER, process.env.JWT_VERIFY_KEY_SSM_PARAMETER].filter(Boolean)
+  if (parameters.length > 0) statements.push({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: parameters.map(ssmParameterArn) })
+  if (process.env.JWT_SECRET_ARN) {
+    statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn(process.env.JWT_SECRET_ARN)] })
+  }
+  return statements
+}

@@ -86,3 +86,44 @@ describe('serverless package (stage prod)', () => {
     }
   })
 })
+
+describe('serverless package with the secret in a key store', () => {
+  const statementsOf = (packaged: PackagedService) =>
+    resourcesOfType(packaged.template, 'AWS::IAM::Role').flatMap(([, role]) =>
+      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap((p) => p.PolicyDocument.Statement)
+    )
+
+  it('grants ssm:GetParameters on exactly the configured parameters', async () => {
+    const packaged = await packageService({ env: { JWT_SECRET_SSM_PARAMETER: '/dpk/prod/jwt-secret', JWT_VERIFY_KEY_SSM_PARAMETER: '/dpk/prod/jwt-verify-key' } })
+    const ssm = statementsOf(packaged).filter((st) => st.Action.some((a) => a.startsWith('ssm:')))
+    expect(ssm).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ssm:GetParameters'],
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/dpk/prod/jwt-secret' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/dpk/prod/jwt-verify-key' }
+        ]
+      }
+    ])
+    expect(statementsOf(packaged).some((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))).toBe(false)
+    const [, authorizer] = resourcesOfType(packaged.template, 'AWS::Lambda::Function').find(([name]) => name === 'AuthorizerLambdaFunction')!
+    expect((authorizer.Environment as { Variables: Record<string, string> }).Variables.JWT_SECRET_SSM_PARAMETER).toBe('/dpk/prod/jwt-secret')
+  }, 120_000)
+
+  it('grants secretsmanager:GetSecretValue on exactly the configured secret, and no SSM access', async () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dpk/prod/jwt-AbCdEf'
+    const packaged = await packageService({ env: { JWT_SECRET_ARN: arn } })
+    const statements = statementsOf(packaged)
+    const secrets = statements.filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))
+    expect(secrets).toHaveLength(1)
+    expect(secrets[0]!.Action).toEqual(['secretsmanager:GetSecretValue'])
+    expect([secrets[0]!.Resource].flat()).toEqual([arn])
+    expect(statements.some((st) => st.Action.some((a) => a.startsWith('ssm:')))).toBe(false)
+  }, 120_000)
+
+  it('refuses to package an HMAC previous key into a deployed stage', async () => {
+    const previous = JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA', kid: 'old', alg: 'HS256' }] })
+    await expect(packageService({ env: { JWT_PREVIOUS_KEYS: previous } })).rejects.toThrow(/secret key material/)
+  }, 120_000)
+})

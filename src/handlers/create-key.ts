@@ -1,15 +1,17 @@
 import middy from '@middy/core'
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import { loadApiKeyConfig, type ApiKeyConfig } from '../lib/api-key-config'
 import { configMiddleware, type ContextWithConfig } from '../lib/config-middleware'
 import { createKey } from '../lib/create-key'
 import { keyStoreFromEnv } from '../lib/dynamo-key-store'
+import type { Env } from '../lib/env'
 import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
 import { keyRecordFor } from '../lib/key-record'
 import type { KeyStore } from '../lib/key-store'
 import { Logger } from '../lib/logger'
 import { loadPortalConfig } from '../lib/portal-config'
 import { createPortalTokenVerifier, type PortalTokenVerifier } from '../lib/portal-identity'
+import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/secret-sources'
 
 const logger = new Logger({ service: 'create-key' })
 
@@ -19,15 +21,16 @@ interface CreateKeyConfig {
   store: KeyStore | undefined
 }
 
-function load(env: NodeJS.ProcessEnv): CreateKeyConfig {
+function load(env: Env, context: Context): CreateKeyConfig {
   const store = keyStoreFromEnv(env)
   if (store === undefined) logger.warn('key records disabled: KEYS_TABLE is not set, so keys cannot be listed or revoked one by one')
-  return { apiKeys: loadApiKeyConfig(env, 'sign'), verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)), store }
+  return { apiKeys: loadApiKeyConfig(envWithFetchedSecrets(env, context), 'sign'), verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)), store }
 }
 
 /** `POST /create-key`: the Moesif Developer Portal's Keys page calls this with the user's ID token. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ContextWithConfig<CreateKeyConfig>>()
   .use(httpErrorsMiddleware(logger))
+  .use(secretSourcesMiddleware())
   .use(configMiddleware({ load }))
   .handler(async (event, context) => {
     logger.setPersistentKeys({ requestId: context.awsRequestId })

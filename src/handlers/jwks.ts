@@ -6,11 +6,13 @@ import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
 import { jsonResponse } from '../lib/http-response'
 import { publicJwks, type JwksDocument } from '../lib/jwks'
 import { Logger } from '../lib/logger'
+import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/secret-sources'
 
 const logger = new Logger({ service: 'jwks' })
 
 /** `GET /.well-known/jwks.json`: the public keys API keys are signed with, for other verifiers. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ContextWithConfig<JwksDocument>>()
   .use(httpErrorsMiddleware(logger))
-  .use(configMiddleware({ load: (env) => publicJwks(loadApiKeyConfig(env, 'publish').verifyingKeys) }))
+  .use(secretSourcesMiddleware())
+  .use(configMiddleware({ load: (env, ctx) => publicJwks(loadApiKeyConfig(envWithFetchedSecrets(env, ctx), 'publish').verifyingKeys) }))
   .handler(async (_event, context) => jsonResponse(200, context.config, { 'cache-control': 'public, max-age=300' }))

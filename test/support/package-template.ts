@@ -30,11 +30,16 @@ export interface PackagedService {
  */
 export async function packageService(options: { stage?: string; env?: Record<string, string> } = {}): Promise<PackagedService> {
   const dir = mkdtempSync(join(tmpdir(), 'dpk-package-'))
-  await run(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', options.stage ?? 'prod', '--package', dir], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...options.env },
-    timeout: 120_000,
-    maxBuffer: 16 * 1024 * 1024
-  })
+  try {
+    await run(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', options.stage ?? 'prod', '--package', dir], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...options.env },
+      timeout: 120_000,
+      maxBuffer: 16 * 1024 * 1024
+    })
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string }
+    throw new Error(`serverless package failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error })
+  }
   const templateText = readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')
   const zips: Record<string, number> = {}
   for (const name of readdirSync(dir)) if (name.endsWith('.zip')) zips[name] = statSync(join(dir, name)).size
