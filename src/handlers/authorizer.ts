@@ -2,7 +2,7 @@ import middy from '@middy/core'
 import { loadApiKeyConfig, type ApiKeyConfig } from '../lib/api-key-config'
 import { authorizeApiKey, type RevocationCheck } from '../lib/authorize-api-key'
 import { allowResult, denyResult, readAuthorizerEvent, type AuthorizerEvent, type AuthorizerResult } from '../lib/authorizer-event'
-import { configMiddleware, type ContextWithConfig } from '../lib/config-middleware'
+import { configFrom, configMiddleware } from '../lib/config-middleware'
 import { Logger } from '../lib/logger'
 import { revocationCheckFromEnv } from '../lib/revocation-check'
 import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/secret-sources'
@@ -19,7 +19,7 @@ interface AuthorizerConfig {
  * mode; REST API TOKEN and REQUEST events get an IAM policy for the stage, so
  * it drops in for the reference authorizer too.
  */
-export const handler = middy<AuthorizerEvent, AuthorizerResult, Error, ContextWithConfig<AuthorizerConfig>>()
+export const handler = middy<AuthorizerEvent, AuthorizerResult>()
   .use(secretSourcesMiddleware())
   .use(
     configMiddleware({
@@ -29,7 +29,7 @@ export const handler = middy<AuthorizerEvent, AuthorizerResult, Error, ContextWi
   .handler(async (event, context) => {
     const request = readAuthorizerEvent(event)
     logger.setPersistentKeys({ requestId: request.requestId ?? context.awsRequestId, api: request.kind })
-    const { apiKeys, isRevoked } = context.config
+    const { apiKeys, isRevoked } = configFrom<AuthorizerConfig>(context)
     const decision = await authorizeApiKey(request.token, { config: apiKeys, nowSeconds: Date.now() / 1000, isRevoked })
     if (!decision.valid) {
       logger.info('deny', { decision: 'deny', reason: decision.reason, ...('keyId' in decision ? { keyId: decision.keyId, orgId: decision.orgId } : {}) })

@@ -1,7 +1,7 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import { loadApiKeyConfig, type ApiKeyConfig } from '../lib/api-key-config'
-import { configMiddleware, type ContextWithConfig } from '../lib/config-middleware'
+import { configFrom, configMiddleware } from '../lib/config-middleware'
 import { createKey } from '../lib/create-key'
 import { keyStoreFromEnv } from '../lib/dynamo-key-store'
 import type { Env } from '../lib/env'
@@ -28,13 +28,13 @@ function load(env: Env, context: Context): CreateKeyConfig {
 }
 
 /** `POST /create-key`: the Moesif Developer Portal's Keys page calls this with the user's ID token. */
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ContextWithConfig<CreateKeyConfig>>()
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorsMiddleware(logger))
   .use(secretSourcesMiddleware())
   .use(configMiddleware({ load }))
   .handler(async (event, context) => {
     logger.setPersistentKeys({ requestId: context.awsRequestId })
-    const { apiKeys, verifyPortalToken, store } = context.config
+    const { apiKeys, verifyPortalToken, store } = configFrom<CreateKeyConfig>(context)
     return createKey(
       {
         apiKeys,

@@ -1,7 +1,7 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { loadApiKeyConfig } from '../lib/api-key-config'
-import { configMiddleware, type ContextWithConfig } from '../lib/config-middleware'
+import { configFrom, configMiddleware } from '../lib/config-middleware'
 import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
 import { jsonResponse } from '../lib/http-response'
 import { publicJwks, type JwksDocument } from '../lib/jwks'
@@ -11,8 +11,8 @@ import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/secret-so
 const logger = new Logger({ service: 'jwks' })
 
 /** `GET /.well-known/jwks.json`: the public keys API keys are signed with, for other verifiers. */
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ContextWithConfig<JwksDocument>>()
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorsMiddleware(logger))
   .use(secretSourcesMiddleware())
   .use(configMiddleware({ load: (env, ctx) => publicJwks(loadApiKeyConfig(envWithFetchedSecrets(env, ctx), 'publish').verifyingKeys) }))
-  .handler(async (_event, context) => jsonResponse(200, context.config, { 'cache-control': 'public, max-age=300' }))
+  .handler(async (_event, context) => jsonResponse(200, configFrom<JwksDocument>(context), { 'cache-control': 'public, max-age=300' }))

@@ -16,13 +16,14 @@ export type ContextWithConfig<T> = Context & { config: T }
  * when the failure was a throttled secret store rather than a bad variable.
  *
  * @example
- * middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, ContextWithConfig<ApiKeyConfig>>()
+ * middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
  *   .use(configMiddleware({ load: (env) => loadApiKeyConfig(env, 'verify') }))
+ *   .handler(async (event, context) => core(configFrom<ApiKeyConfig>(context), event))
  */
 export function configMiddleware<T extends object>(options: {
   load: (env: Env, context: Context) => T | Promise<T>
   env?: Env
-}): MiddlewareObj<unknown, unknown, Error, ContextWithConfig<T>> {
+}): MiddlewareObj<unknown, unknown, Error, Context> {
   if (typeof options.load !== 'function') throw new TypeError('configMiddleware: options.load must be a function')
   const env = options.env ?? process.env
   let loaded: Promise<T> | undefined
@@ -34,11 +35,25 @@ export function configMiddleware<T extends object>(options: {
         .then(() => options.load(env, request.context))
         .then((config) => Object.freeze(config))
       try {
-        request.context.config = await loaded
+        ;(request.context as ContextWithConfig<T>).config = await loaded
       } catch (error) {
         loaded = undefined
         throw error
       }
     }
   }
+}
+
+/**
+ * The config {@link configMiddleware} put on the context. Handlers keep the
+ * plain Lambda `Context` type (that is what the runtime passes) and read the
+ * config through this.
+ *
+ * @example
+ * const apiKeys = configFrom<ApiKeyConfig>(context)
+ */
+export function configFrom<T>(context: Context): T {
+  const config = (context as Partial<ContextWithConfig<T>>).config
+  if (config === undefined) throw new TypeError('configFrom: configMiddleware has not run for this handler')
+  return config
 }

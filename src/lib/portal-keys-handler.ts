@@ -1,6 +1,6 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { configMiddleware, type ContextWithConfig } from './config-middleware'
+import { configFrom, configMiddleware } from './config-middleware'
 import { httpErrorsMiddleware } from './http-errors-middleware'
 import { Logger } from './logger'
 import { loadPortalKeysDeps, type PortalKeysDeps } from './portal-keys'
@@ -17,11 +17,11 @@ type PortalKeysCore = (deps: PortalKeysDeps, event: APIGatewayProxyEventV2) => P
  */
 export function portalKeysHandler(service: string, core: PortalKeysCore) {
   const logger = new Logger({ service })
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, ContextWithConfig<PortalKeysDeps>>()
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpErrorsMiddleware(logger))
     .use(configMiddleware({ load: loadPortalKeysDeps }))
     .handler(async (event, context) => {
       logger.setPersistentKeys({ requestId: context.awsRequestId })
-      return core(context.config, event)
+      return core(configFrom<PortalKeysDeps>(context), event)
     })
 }
