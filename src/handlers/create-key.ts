@@ -40,6 +40,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
         apiKeys,
         verifyPortalToken,
         nowSeconds: () => Date.now() / 1000,
+        companyRevokedBefore: store === undefined ? undefined : (companyId) => store.companyRevokedBefore(companyId),
         onIssued: async (issued, owner, name) => {
           await store?.putKey(keyRecordFor(issued, owner, name))
           logger.info('key issued', { keyId: issued.keyId, orgId: owner.companyId, userId: owner.userId })

@@ -70,12 +70,13 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
   const kid = readEnv(env, 'JWT_KID')
   if (kid !== undefined && !/^[\x21-\x7e]{1,128}$/.test(kid)) throw new ConfigError('JWT_KID', 'up to 128 printable ASCII characters')
 
-  const secret = readEnv(env, 'JWT_SECRET')
+  // Untrimmed: an HMAC secret is used byte for byte, as the reference plugin does.
+  const secret = readEnv(env, 'JWT_SECRET', { trim: false })
   const verifyMaterial = readEnv(env, 'JWT_VERIFY_KEY')
 
   let signingKey: KeyObject | undefined
   if (role === 'sign') {
-    const material = requireEnv(env, 'JWT_SECRET', isHmac(algorithm) ? 'the HMAC secret' : `the PEM private key for ${algorithm}`)
+    const material = requireEnv(env, 'JWT_SECRET', isHmac(algorithm) ? 'the HMAC secret' : `the PEM private key for ${algorithm}`, { trim: false })
     signingKey = importSigningKey(algorithm, material, 'JWT_SECRET')
   }
 
@@ -83,7 +84,7 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
   if (isHmac(algorithm)) {
     if (verifyMaterial !== undefined) throw new ConfigError('JWT_VERIFY_KEY', `unset for ${algorithm} (HMAC verifies with JWT_SECRET)`)
     if (role === 'sign') currentKey = signingKey
-    else if (role === 'verify') currentKey = importVerifyingKey(algorithm, requireEnv(env, 'JWT_SECRET', 'the HMAC secret'), 'JWT_SECRET')
+    else if (role === 'verify') currentKey = importVerifyingKey(algorithm, requireEnv(env, 'JWT_SECRET', 'the HMAC secret', { trim: false }), 'JWT_SECRET')
   } else if (verifyMaterial !== undefined) {
     currentKey = importVerifyingKey(algorithm, verifyMaterial, 'JWT_VERIFY_KEY')
     const privateKey = signingKey ?? (secret === undefined ? undefined : importSigningKey(algorithm, secret, 'JWT_SECRET'))
@@ -101,13 +102,17 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
   const expiresInSeconds = readSeconds(env, 'JWT_EXPIRES_IN', '30d', 'a number of seconds or a duration such as 30d, 12h or 15m')
   if (expiresInSeconds < 1) throw new ConfigError('JWT_EXPIRES_IN', 'at least 1 second')
 
+  const userIdField = readClaimName(env, 'JWT_USER_ID_FIELD', 'sub')
+  const companyIdField = readClaimName(env, 'JWT_COMPANY_ID_FIELD', 'org_id')
+  if (userIdField === companyIdField) throw new ConfigError('JWT_COMPANY_ID_FIELD', 'a different claim from JWT_USER_ID_FIELD')
+
   return Object.freeze({
     algorithm,
     kid,
     signingKey,
     verifyingKeys: Object.freeze(verifyingKeys),
-    userIdField: readClaimName(env, 'JWT_USER_ID_FIELD', 'sub'),
-    companyIdField: readClaimName(env, 'JWT_COMPANY_ID_FIELD', 'org_id'),
+    userIdField,
+    companyIdField,
     expiresInSeconds,
     issuer: readEnv(env, 'JWT_ISSUER'),
     audience: readEnv(env, 'JWT_AUDIENCE'),
@@ -145,10 +150,10 @@ function loadPreviousKeys(env: Env, currentKid: string | undefined, role: KeyRol
     let key: KeyObject
     if (isHmac(alg)) {
       if (jwk.kty !== 'oct' || typeof jwk.k !== 'string') throw new ConfigError('JWT_PREVIOUS_KEYS', `an oct JWK with k for ${alg} (kid ${kid})`)
-      // The JWKS endpoint needs no secrets: skip them there.
-      if (role === 'publish') continue
       const secret = Buffer.from(jwk.k, 'base64url')
       if (secret.length < minHmacSecretBytes(alg)) throw new ConfigError('JWT_PREVIOUS_KEYS', `at least ${minHmacSecretBytes(alg)} bytes of k for ${alg} (kid ${kid})`)
+      // The JWKS endpoint publishes no secrets: validated like everywhere else, then skipped.
+      if (role === 'publish') continue
       key = createSecretKey(secret)
     } else {
       try {

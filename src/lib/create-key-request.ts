@@ -38,6 +38,10 @@ function optionalString(body: Record<string, unknown>, field: string, max: numbe
  */
 export function parseCreateKeyRequest(event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): CreateKeyRequest {
   if (event.body === undefined || event.body === null || event.body === '') return { name: undefined, email: undefined, expiresInSeconds: undefined }
+  // Refuse oversized bodies before decoding them: base64 is 4 characters per 3 bytes.
+  if (event.isBase64Encoded && event.body.length > Math.ceil(MAX_BODY_BYTES / 3) * 4 + 4) {
+    throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `Body must be at most ${MAX_BODY_BYTES} bytes`)
+  }
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `Body must be at most ${MAX_BODY_BYTES} bytes`)
   if (raw.trim() === '') return { name: undefined, email: undefined, expiresInSeconds: undefined }

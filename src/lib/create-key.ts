@@ -11,6 +11,8 @@ export interface CreateKeyDeps {
   readonly apiKeys: ApiKeyConfig
   readonly verifyPortalToken: PortalTokenVerifier
   readonly nowSeconds: () => number
+  /** The company's "revoked before" instant, if any: new keys are issued no earlier. */
+  readonly companyRevokedBefore?: (companyId: string) => Promise<number | undefined>
   /** Called after signing, before answering; a failure here fails the request so no untracked key is handed out. */
   readonly onIssued?: (key: IssuedApiKey, owner: PortalIdentity, name: string | undefined) => Promise<void>
 }
@@ -28,7 +30,8 @@ export interface CreateKeyDeps {
 export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const owner = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
   const request = parseCreateKeyRequest(event)
-  const issued = await issueApiKey(deps.apiKeys, owner, { nowSeconds: deps.nowSeconds(), lifetimeSeconds: request.expiresInSeconds })
+  const notIssuedBefore = await deps.companyRevokedBefore?.(owner.companyId)
+  const issued = await issueApiKey(deps.apiKeys, owner, { nowSeconds: deps.nowSeconds(), lifetimeSeconds: request.expiresInSeconds, notIssuedBefore })
   await deps.onIssued?.(issued, owner, request.name)
   return jsonResponse(201, {
     apikey: issued.apikey,

@@ -6,17 +6,19 @@ export type Env = Readonly<Record<string, string | undefined>>
 /**
  * Read one variable. An empty or blank value counts as missing. `JWT_*` names
  * are also looked up with the reference portal plugin's `PLUGIN_` prefix, the
- * plain name winning when both are set.
+ * plain name winning when both are set. Values are trimmed unless
+ * `trim: false` (an HMAC secret is used byte for byte, as the reference plugin does).
  *
  * @example
  * readEnv(process.env, 'JWT_ALGORITHM') // reads JWT_ALGORITHM, then PLUGIN_JWT_ALGORITHM
  */
-export function readEnv(env: Env, name: string): string | undefined {
+export function readEnv(env: Env, name: string, options: { trim?: boolean } = {}): string | undefined {
+  const trim = options.trim ?? true
   const plain = env[name]
-  if (plain !== undefined && plain.trim() !== '') return plain.trim()
+  if (plain !== undefined && plain.trim() !== '') return trim ? plain.trim() : plain
   if (name.startsWith('JWT_')) {
     const prefixed = env[`PLUGIN_${name}`]
-    if (prefixed !== undefined && prefixed.trim() !== '') return prefixed.trim()
+    if (prefixed !== undefined && prefixed.trim() !== '') return trim ? prefixed.trim() : prefixed
   }
   return undefined
 }
@@ -27,8 +29,8 @@ export function readEnv(env: Env, name: string): string | undefined {
  * @example
  * const alg = requireEnv(process.env, 'JWT_ALGORITHM', 'one of HS256, RS256')
  */
-export function requireEnv(env: Env, name: string, expected: string): string {
-  const value = readEnv(env, name)
+export function requireEnv(env: Env, name: string, expected: string, options: { trim?: boolean } = {}): string {
+  const value = readEnv(env, name, options)
   if (value === undefined) throw new ConfigError(name, `set (${expected})`)
   return value
 }

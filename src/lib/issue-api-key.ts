@@ -21,7 +21,8 @@ export interface IssuedApiKey {
  * Sign a new API key with the current signing key. The payload carries the
  * configured user and company claims, a random `jti` (the key id), `iat` and
  * `exp`, plus `iss`/`aud` when configured. `lifetimeSeconds` may only shorten
- * the configured lifetime.
+ * the configured lifetime. `notIssuedBefore` lifts `iat` to the company's
+ * "revoked before" instant (at most a second ahead, within clock tolerance).
  *
  * @example
  * const key = await issueApiKey(config, { userId: 'auth0|1', companyId: 'acme' }, { nowSeconds: 1_700_000_000 })
@@ -29,10 +30,11 @@ export interface IssuedApiKey {
 export async function issueApiKey(
   config: ApiKeyConfig,
   owner: KeyOwner,
-  options: { nowSeconds: number; lifetimeSeconds?: number | undefined }
+  options: { nowSeconds: number; lifetimeSeconds?: number | undefined; notIssuedBefore?: number | undefined }
 ): Promise<IssuedApiKey> {
   if (config.signingKey === undefined) throw new TypeError('issueApiKey needs a config loaded with role "sign"')
-  const issuedAt = Math.floor(options.nowSeconds)
+  // After a company-wide revoke, `iat` must not fall in the revoked second, or the new key would be born revoked.
+  const issuedAt = Math.max(Math.floor(options.nowSeconds), options.notIssuedBefore ?? 0)
   const lifetime = Math.min(options.lifetimeSeconds ?? config.expiresInSeconds, config.expiresInSeconds)
   const expiresAt = issuedAt + lifetime
   const keyId = randomUUID()

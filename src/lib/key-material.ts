@@ -12,7 +12,7 @@ function normalisePem(material: string): string {
 function describeKeyFor(alg: JwtAlgorithm): string {
   switch (alg) {
     case 'RS256': case 'RS384': case 'RS512': return 'an RSA key of at least 2048 bits'
-    case 'PS256': return 'an RSA or RSA-PSS key of at least 2048 bits'
+    case 'PS256': return 'an RSA key (not RSA-PSS-restricted) of at least 2048 bits'
     case 'ES256': return 'an EC key on curve P-256'
     case 'ES384': return 'an EC key on curve P-384'
     case 'EdDSA': return 'an Ed25519 key'
@@ -37,7 +37,8 @@ export function assertKeyFitsAlgorithm(alg: JwtAlgorithm, key: KeyObject, variab
       fits = type === 'rsa' && (details.modulusLength ?? 0) >= 2048
       break
     case 'PS256':
-      fits = (type === 'rsa' || type === 'rsa-pss') && (details.modulusLength ?? 0) >= 2048
+      // A plain RSA key: RSA-PSS-restricted keys cannot be signed with or exported to JWK by jose on Node 20.
+      fits = type === 'rsa' && (details.modulusLength ?? 0) >= 2048
       break
     case 'ES256':
       fits = type === 'ec' && details.namedCurve === 'prime256v1'

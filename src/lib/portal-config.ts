@@ -44,7 +44,8 @@ function providerDefaults(env: Env): { issuer?: string; jwksUri?: string; audien
     case 'okta': {
       const orgUrl = readEnv(env, 'OKTA_ORG_URL')
       if (orgUrl === undefined) throw new ConfigError('OKTA_ORG_URL', 'set when AUTH_PROVIDER=Okta (for example https://your-org.okta.com)')
-      const base = `${orgUrl.replace(/\/+$/, '')}/oauth2/default`
+      const parsed = parseHttpsUrl(orgUrl, 'OKTA_ORG_URL')
+      const base = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}/oauth2/default`
       return { issuer: base, jwksUri: `${base}/v1/keys`, audience: readEnv(env, 'OKTA_CLIENT_ID') }
     }
     default:

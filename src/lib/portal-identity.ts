@@ -19,6 +19,16 @@ export type PortalTokenVerifier = (token: string | undefined) => Promise<PortalI
 const jwksCache = new Map<string, JWTVerifyGetKey>()
 
 /**
+ * Whether a verification failure is the identity provider's fault rather than
+ * the token's: a network error, a timeout, a non-200 or unparseable JWKS.
+ * Those are 503s; a provider outage must never look like a bad login.
+ */
+function isIdentityProviderFault(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return error instanceof Error
+  return error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid || error.code === 'ERR_JOSE_GENERIC'
+}
+
+/**
  * Build a verifier for portal ID tokens: signature against the identity
  * provider's JWKS (fetched with jose, cached per container), pinned
  * asymmetric algorithms, issuer, audience and expiry. A bad or missing token
@@ -52,7 +62,7 @@ export function createPortalTokenVerifier(config: PortalConfig): PortalTokenVeri
         requiredClaims: ['sub', 'exp']
       }))
     } catch (error) {
-      if (error instanceof joseErrors.JWKSTimeout || (error instanceof Error && !(error instanceof joseErrors.JOSEError))) {
+      if (isIdentityProviderFault(error)) {
         throw new HttpError(503, 'ERR_IDP_UNAVAILABLE', 'The identity provider could not be reached', { cause: error })
       }
       const code = error instanceof joseErrors.JOSEError ? error.code : 'ERR_UNKNOWN'
@@ -62,7 +72,8 @@ export function createPortalTokenVerifier(config: PortalConfig): PortalTokenVeri
     if (typeof userId !== 'string' || userId === '' || userId.length > MAX_ID_LENGTH) {
       throw new HttpError(401, 'ERR_PORTAL_TOKEN_INVALID', 'Invalid portal ID token')
     }
-    const claimed = payload[config.companyIdClaim]
+    // Own properties only: a claim name such as "toString" must not find Object.prototype's.
+    const claimed = Object.hasOwn(payload, config.companyIdClaim) ? payload[config.companyIdClaim] : undefined
     let companyId = userId
     if (claimed !== undefined) {
       if (typeof claimed !== 'string' || claimed === '' || claimed.length > MAX_ID_LENGTH) {

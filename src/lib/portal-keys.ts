@@ -98,8 +98,9 @@ export async function revokeKey(deps: PortalKeysDeps, event: APIGatewayProxyEven
 /**
  * `DELETE /keys`: revoke every key of the caller's company issued up to now,
  * including keys with no record (from the reference plugin, or from before
- * records existed). Keys issued within the same second are revoked too: `iat`
- * has one-second resolution, so the instant is rounded up.
+ * records existed). `iat` has one-second resolution, so the instant is rounded
+ * up to the next second; `POST /create-key` issues later keys with an `iat` no
+ * earlier than it, so a key created right after the revoke is not born revoked.
  *
  * @example
  * await revokeAllKeys(deps, event) // 204

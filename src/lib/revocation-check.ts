@@ -53,6 +53,7 @@ export function createRevocationCheck(store: KeyStore, options: RevocationCacheO
     throw new TypeError('createRevocationCheck: need 0 <= ttlSeconds <= staleSeconds')
   }
   const maxEntries = options.maxEntries ?? 10_000
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) throw new TypeError('createRevocationCheck: maxEntries must be a positive whole number')
   const cache = new Map<string, CachedFacts>()
 
   const remember = (key: string, entry: CachedFacts): void => {

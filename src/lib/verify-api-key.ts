@@ -98,6 +98,11 @@ function audienceMatches(aud: unknown, expected: string): boolean {
   return Array.isArray(aud) && aud.includes(expected)
 }
 
+/** A claim the token itself carries, never one inherited from Object.prototype. */
+function ownClaim(claims: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(claims, name) ? claims[name] : undefined
+}
+
 function isId(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH
 }
@@ -167,9 +172,9 @@ export function verifyApiKey(token: string, config: ApiKeyConfig, nowSeconds: nu
   if (config.issuer !== undefined && claims.iss !== config.issuer) return deny('BAD_ISSUER')
   if (config.audience !== undefined && !audienceMatches(claims.aud, config.audience)) return deny('BAD_AUDIENCE')
 
-  const orgId = claims[config.companyIdField]
+  const orgId = ownClaim(claims, config.companyIdField)
   if (!isId(orgId)) return deny('BAD_COMPANY')
-  const userId = claims[config.userIdField]
+  const userId = ownClaim(claims, config.userIdField)
   if (userId !== undefined && !isId(userId)) return deny('BAD_USER')
   const jti = claims.jti
   if (jti !== undefined && !isId(jti)) return deny('MALFORMED')

@@ -1,0 +1,65 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { freePort } from './free-port'
+
+/** A running `npm start` stack, started the same way the README starts it. */
+export interface LocalStack {
+  readonly baseUrl: string
+  /** Everything the stack printed so far (stdout and stderr). */
+  readonly output: () => string
+  readonly stop: () => Promise<void>
+}
+
+
+/**
+ * Start the local stack (`scripts/run-ts.mjs src/local/start.ts`, what
+ * `npm start` execs) on free ports, with `env` layered over a clean
+ * environment, and wait until serverless-offline says it is ready.
+ *
+ * @example
+ * const stack = await startLocalStack({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret })
+ */
+export async function startLocalStack(env: Record<string, string>, options: { readyTimeoutMs?: number; stateDir?: string } = {}): Promise<LocalStack> {
+  const port = await freePort()
+  const lambdaPort = await freePort()
+  let output = ''
+  const child: ChildProcess = spawn(process.execPath, ['scripts/run-ts.mjs', 'src/local/start.ts'], {
+    cwd: process.cwd(),
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmpdir(),
+      LOCAL_STATE_DIR: options.stateDir ?? mkdtempSync(join(tmpdir(), 'dpk-state-')),
+      PORT: String(port),
+      LAMBDA_PORT: String(lambdaPort),
+      ...env
+    },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      child.once('exit', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      child.kill('SIGTERM')
+    })
+  }
+
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000)
+  while (!output.includes('Server ready')) {
+    if (child.exitCode !== null) throw new Error(`local stack exited with ${child.exitCode}:\n${output}`)
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`local stack not ready in time:\n${output}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return { baseUrl: `http://127.0.0.1:${port}`, output: () => output, stop }
+}
