@@ -25,6 +25,12 @@ export interface MoesifCollectorOptions {
   configEtag?: string
   /** Called with each event as it arrives (for example to print it); a throw is ignored. */
   onEvent?: (event: MoesifWireEvent) => void
+  /**
+   * Keep only the newest `retain` events and requests (default: all). A
+   * long-running local stack sets it so memory stays flat; `waitForEvents`
+   * then counts the retained ones.
+   */
+  retain?: number
 }
 
 /** One API event as the client sent it (moesifapi's wire format, snake_case). */
@@ -101,6 +107,11 @@ export async function startMoesifCollector(options: MoesifCollectorOptions = {})
   const waiters = new Set<() => void>()
   let malformedPayloads = 0
 
+  const retain = options.retain ?? Number.POSITIVE_INFINITY
+  const trim = (list: unknown[]): void => {
+    if (list.length > retain) list.splice(0, list.length - retain)
+  }
+
   const notify = (): void => {
     for (const waiter of [...waiters]) waiter()
   }
@@ -109,6 +120,7 @@ export async function startMoesifCollector(options: MoesifCollectorOptions = {})
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const applicationId = req.headers['x-moesif-application-id']
     requests.push({ method: req.method ?? '', path, applicationId: typeof applicationId === 'string' ? applicationId : undefined })
+    trim(requests)
     if (mode === 'hang') {
       // Accept and never answer: the client sits in its own 10 s timeout.
       req.resume()
@@ -129,6 +141,7 @@ export async function startMoesifCollector(options: MoesifCollectorOptions = {})
             return
           }
           events.push(...decoded)
+          trim(events)
           reply(res, 201, {})
           for (const event of decoded) {
             try {

@@ -7,6 +7,10 @@ import { freePort } from './free-port'
 /** A running `npm start` stack, started the same way the README starts it. */
 export interface LocalStack {
   readonly baseUrl: string
+  /** The stack's process id (serverless-offline, dynalite and the helpers all live in it). */
+  readonly pid: number
+  /** Whether the process is still running. */
+  readonly running: () => boolean
   /** Everything the stack printed so far (stdout and stderr). */
   readonly output: () => string
   readonly stop: () => Promise<void>
@@ -31,6 +35,8 @@ export async function startLocalStack(env: Record<string, string>, options: { re
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? tmpdir(),
       LOCAL_STATE_DIR: options.stateDir ?? mkdtempSync(join(tmpdir(), 'dpk-state-')),
+      // No rebuild-on-change: an edit elsewhere in the tree must not swap bundles under a running test.
+      ESBUILD_WATCH_PATTERN: '.no-watch',
       PORT: String(port),
       LAMBDA_PORT: String(lambdaPort),
       ...env
@@ -61,5 +67,11 @@ export async function startLocalStack(env: Record<string, string>, options: { re
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { baseUrl: `http://127.0.0.1:${port}`, output: () => output, stop }
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid ?? -1,
+    running: () => child.exitCode === null && child.signalCode === null,
+    output: () => output,
+    stop
+  }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   }
 
   if (!isSet('MOESIF_APPLICATION_ID')) {
-    const collector = await startMoesifCollector({ onEvent: (event) => say(describeMoesifEvent(event)) })
+    const collector = await startMoesifCollector({ retain: 100, onEvent: (event) => say(describeMoesifEvent(event)) })
     process.env.MOESIF_APPLICATION_ID = 'local-collector'
     process.env.MOESIF_BASE_URI = collector.baseUri
     say(`moesif: no MOESIF_APPLICATION_ID, so events go to a local collector at ${collector.baseUri} and are printed here`)
@@ -87,6 +87,11 @@ async function main(): Promise<void> {
   process.env.KEYS_TABLE ||= 'dev-portal-keys-local-keys'
   const table = await ensureKeyTable(process.env.DYNAMODB_ENDPOINT as string, process.env.KEYS_TABLE)
   say(`key table ${process.env.KEYS_TABLE}: ${table}`)
+
+  // A build folder of this process's own: a concurrent `serverless package` or a second stack must not clean it.
+  process.env.ESBUILD_WORK_FOLDER ??= `.esbuild-local-${process.pid}`
+  const buildFolder = process.env.ESBUILD_WORK_FOLDER
+  process.on('exit', () => rmSync(buildFolder, { recursive: true, force: true }))
 
   process.env.PORT ??= '3000'
   process.env.LAMBDA_PORT ??= String(await freePort())

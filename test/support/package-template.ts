@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
@@ -32,7 +32,8 @@ export async function packageService(options: { stage?: string; env?: Record<str
   const dir = mkdtempSync(join(tmpdir(), 'dpk-package-'))
   try {
     await run(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', options.stage ?? 'prod', '--package', dir], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...options.env },
+      // Its own build folder: test files run in parallel, and serverless-esbuild cleans its folder when done.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ESBUILD_WORK_FOLDER: `.esbuild-${basename(dir)}`, ...options.env },
       timeout: 120_000,
       maxBuffer: 16 * 1024 * 1024
     })
