@@ -1,0 +1,63 @@
+/**
+ * The deployed protected API (Moesif outermost, middy inside) with real
+ * payload 2.0 events carrying the Lambda authorizer's context, and the real
+ * moesif-aws-lambda sending to a collector on loopback.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
+import { coldStart } from '../support/cold-start'
+import { authorizedEvent, httpApiEvent, lambdaContext } from '../support/events'
+
+type WhoamiModule = typeof import('../../src/handlers/whoami')
+type WhoamiEvent = Parameters<WhoamiModule['handler']>[0]
+
+const identity = { orgId: 'acme', userId: 'auth0|alice', keyId: '6bdf41ed-5a20-4988-83ed-6440fc00cbe2' }
+
+describe('whoami handler', () => {
+  let collector: MoesifCollector | undefined
+  afterEach(async () => {
+    await collector?.close()
+    collector = undefined
+  })
+
+  it('answers 200 with the authorizer context, and Moesif is off without an application id', async () => {
+    // Prepare
+    const { module, lines } = await coldStart<WhoamiModule>('../../src/handlers/whoami.ts', {})
+
+    // Act
+    const response = await module.handler(authorizedEvent(identity, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig' } }) as unknown as WhoamiEvent, lambdaContext())
+
+    // Assess
+    expect(response.statusCode).toBe(200)
+    expect(JSON.parse(response.body as string)).toEqual(identity)
+    expect(response.headers).toMatchObject({ 'cache-control': 'no-store' })
+    expect(lines.map((l) => JSON.parse(l) as { message: string }).filter((l) => l.message.startsWith('moesif disabled'))).toHaveLength(1)
+  })
+
+  it('answers a generic 500 (never an anonymous 200) when the route has no authorizer context', async () => {
+    const { module, lines } = await coldStart<WhoamiModule>('../../src/handlers/whoami.ts', {})
+
+    const response = await module.handler(httpApiEvent({ path: '/v1/whoami' }) as WhoamiEvent, lambdaContext())
+
+    expect(response.statusCode).toBe(500)
+    expect(JSON.parse(response.body as string)).toMatchObject({ message: 'Internal Server Error' })
+    expect(lines.some((l) => l.includes('ERR_NO_AUTHORIZER_CONTEXT'))).toBe(true)
+  })
+
+  it('reports the call to Moesif by company and user, with the key masked', async () => {
+    // Prepare
+    collector = await startMoesifCollector()
+    const apiKey = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJvcmdfaWQiOiJhY21lIn0.c2lnbmF0dXJl'
+    const { module } = await coldStart<WhoamiModule>('../../src/handlers/whoami.ts', { MOESIF_APPLICATION_ID: 'test-app', MOESIF_BASE_URI: collector.baseUri })
+
+    // Act
+    const response = await module.handler(authorizedEvent(identity, { headers: { authorization: `Bearer ${apiKey}`, 'x-api-key': apiKey } }) as unknown as WhoamiEvent, lambdaContext())
+    const [event] = await collector.waitForEvents(1, 5000)
+
+    // Assess
+    expect(response.statusCode).toBe(200)
+    expect(event).toMatchObject({ company_id: 'acme', user_id: 'auth0|alice', response: { status: 200 } })
+    expect(JSON.stringify(event)).not.toContain(apiKey)
+    expect(event?.metadata).not.toHaveProperty('request_context')
+  })
+})
