@@ -4,11 +4,12 @@
  * moesif-aws-lambda sending to a collector on loopback.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import type * as WhoamiHandlerModule from '../../src/handlers/whoami'
 import { startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
 import { coldStart } from '../support/cold-start'
 import { authorizedEvent, httpApiEvent, lambdaContext } from '../support/events'
 
-type WhoamiModule = typeof import('../../src/handlers/whoami')
+type WhoamiModule = typeof WhoamiHandlerModule
 type WhoamiEvent = Parameters<WhoamiModule['handler']>[0]
 
 const identity = { orgId: 'acme', userId: 'auth0|alice', keyId: '6bdf41ed-5a20-4988-83ed-6440fc00cbe2' }

@@ -10,12 +10,12 @@ import { useProcessEnv } from './process-env'
  * capture and the environment are undone when the test finishes.
  *
  * @example
- * const { module, lines } = await coldStart<typeof import('../../src/handlers/whoami')>('../../src/handlers/whoami', { LOG_LEVEL: 'DEBUG' })
+ * const { module, lines } = await coldStart<typeof WhoamiModule>('../../src/handlers/whoami.ts', { LOG_LEVEL: 'DEBUG' })
  */
 export async function coldStart<M>(modulePath: string, env: EnvRecord): Promise<{ module: M; lines: string[] }> {
   useProcessEnv(env)
   vi.resetModules()
-  const { setLogSink } = (await import('../../src/lib/logger')) as typeof import('../../src/lib/logger')
+  const { setLogSink } = await import('../../src/lib/logger')
   const lines: string[] = []
   const restore = setLogSink((line) => lines.push(line))
   onTestFinished(() => {
