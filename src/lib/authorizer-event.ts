@@ -3,7 +3,9 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
-  APIGatewayTokenAuthorizerEvent
+  APIGatewayTokenAuthorizerEvent,
+  PolicyDocument,
+  Statement
 } from 'aws-lambda'
 import { headerValue, tokenFromAuthorization } from './bearer-token'
 import type { ApiKeyIdentity } from './verify-api-key'
@@ -56,15 +58,19 @@ export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
  * @example
  * stageWideArn('arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/v1/whoami')
  * // 'arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*\/*'
+ * stageWideArn('arn:aws:execute-api:*:*:*\/*\/GET/x') // undefined
  */
-export function stageWideArn(methodArn: string | undefined): string {
-  const match = /^(arn:[^:]+:execute-api:[^:]+:[^:]+:[^/]+\/[^/]+)\//.exec(methodArn ?? '')
-  // Unknown shape: a policy for nothing denies, which is the safe side.
-  return match === null ? 'arn:aws:execute-api:*:*:none/none/*/*' : `${match[1]}/*/*`
+export function stageWideArn(methodArn: string | undefined): string | undefined {
+  // Strict: no wildcards may come through from the region, account, API id or stage.
+  const match = /^(arn:aws[a-z-]*:execute-api:[a-z0-9-]+:\d{12}:[a-z0-9]+\/[A-Za-z0-9_-]+)\//.exec(methodArn ?? '')
+  return match === null ? undefined : `${match[1]}/*/*`
 }
 
-function policy(effect: 'Allow' | 'Deny', methodArn: string | undefined) {
-  return { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: stageWideArn(methodArn) }] }
+function policy(effect: 'Allow' | 'Deny', methodArn: string | undefined): PolicyDocument {
+  const resource = stageWideArn(methodArn)
+  // An ARN we cannot read never yields an Allow: deny everything instead.
+  const statement: Statement = { Action: 'execute-api:Invoke', Effect: resource === undefined ? 'Deny' : effect, Resource: resource ?? '*' }
+  return { Version: '2012-10-17', Statement: [statement] }
 }
 
 /**

@@ -151,6 +151,9 @@ export function verifyApiKey(token: string, config: ApiKeyConfig, nowSeconds: nu
   if (header.alg !== key.alg) return deny('ALG_MISMATCH')
 
   const signature = Buffer.from(signatureSegment, 'base64url')
+  // Only the canonical spelling: the decoder ignores a last character's unused bits, and a
+  // second spelling of the same key would be a second cache entry and a second "key" for anyone counting.
+  if (signature.toString('base64url') !== signatureSegment) return deny('MALFORMED')
   let signed: boolean
   try {
     signed = signatureValid(key.alg, key.key, `${headerSegment}.${payloadSegment}`, signature)

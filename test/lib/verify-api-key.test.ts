@@ -353,11 +353,17 @@ describe('verifyApiKey: tampering', () => {
   it.each([
     ['one character changed', (s: string) => flipMiddleChar(s)],
     ['truncated', (s: string) => s.slice(0, 20)],
-    ['doubled', (s: string) => s + s],
     ['from another secret', () => segmentsOf(signRawJws('HS256', hmacSecret('HS256', 'other'), HS_HEADER, claims()))[2]]
   ])('denies a signature %s as BAD_SIGNATURE', (_name, change) => {
     const [header, payload, signature] = segmentsOf(hsToken())
     expect(outcome(verifyApiKey(`${header}.${payload}.${change(signature)}`, hs256(), NOW))).toBe('BAD_SIGNATURE')
+  })
+
+  it('denies a doubled signature: MALFORMED when its spelling is not canonical, else BAD_SIGNATURE', () => {
+    const [header, payload, signature] = segmentsOf(hsToken())
+    const doubled = `${signature}${signature}`
+    const canonical = Buffer.from(doubled, 'base64url').toString('base64url') === doubled
+    expect(outcome(verifyApiKey(`${header}.${payload}.${doubled}`, hs256(), NOW))).toBe(canonical ? 'BAD_SIGNATURE' : 'MALFORMED')
   })
 
   it('denies a changed RS256 signature as BAD_SIGNATURE', async () => {
