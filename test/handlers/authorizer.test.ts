@@ -7,10 +7,11 @@ import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWith
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { loadApiKeyConfig } from '../../src/lib/api-key-config'
 import { issueApiKey } from '../../src/lib/issue-api-key'
-import { authorizerEvent, lambdaContext } from '../support/events'
+import { coldStartModule } from '../support/cold-start'
+import { lambdaInvoker } from '../support/deployed-handlers'
+import { authorizerEvent } from '../support/events'
 import { segmentsOf } from '../support/jws'
 import { envFor, hmacSecret, publicPemFor, secretFor, type EnvRecord } from '../support/keys'
-import { useProcessEnv } from '../support/process-env'
 import { describeApiKeySecuritySuite } from '../support/security-suite'
 
 const NOW = 1_700_000_000
@@ -20,27 +21,17 @@ const OWNER = { userId: 'auth0|alice', companyId: 'acme' } as const
 
 /** The authorizer as deployed with `env`: a cold start, with its log lines captured. */
 async function coldStart(env: EnvRecord) {
-  useProcessEnv(env)
-  vi.resetModules()
-  // The logger must come from the same fresh module graph as the handler.
-  const { setLogSink } = await import('../../src/lib/logger')
-  const lines: string[] = []
-  restoreSinks.push(setLogSink((line) => lines.push(line)))
-  const { handler } = await import('../../src/handlers/authorizer')
+  const { module, lines } = await coldStartModule(() => import('../../src/handlers/authorizer'), env)
   // The middleware adds the config to the context; the stub is what the runtime hands in.
-  const invoke = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerAnswer> =>
-    (await handler(event, lambdaContext() as Parameters<typeof handler>[1])) as AuthorizerAnswer
+  const handle = lambdaInvoker(module.handler)
+  const invoke = async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerAnswer> => (await handle(event)) as AuthorizerAnswer
   const logs = (): Record<string, unknown>[] => lines.map((line) => JSON.parse(line) as Record<string, unknown>)
   // Cold start may add its own lines (a warning that revocation is off); decisions carry `decision`.
   const decisions = (): Record<string, unknown>[] => logs().filter((line) => 'decision' in line)
   return { invoke, lines, logs, decisions }
 }
 
-const restoreSinks: (() => void)[] = []
-
 afterEach(() => {
-  for (const restore of restoreSinks.splice(0)) restore()
-  vi.unstubAllEnvs()
   vi.useRealTimers()
 })
 

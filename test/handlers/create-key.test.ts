@@ -17,9 +17,10 @@ import {
   type IdentityProviderKeys,
   type JwksServer
 } from '../../src/local/identity-provider'
-import { httpApiEvent, lambdaContext } from '../support/events'
+import { coldStartModule } from '../support/cold-start'
+import { lambdaInvoker } from '../support/deployed-handlers'
+import { httpApiEvent } from '../support/events'
 import { envFor, randomHmacSecret, secretFor, type EnvRecord } from '../support/keys'
-import { useProcessEnv } from '../support/process-env'
 
 const NOW = 1_700_000_000
 const REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef'
@@ -37,11 +38,7 @@ afterAll(async () => {
   await jwksServer.close()
 })
 
-const restoreSinks: (() => void)[] = []
-
 afterEach(() => {
-  for (const restore of restoreSinks.splice(0)) restore()
-  vi.unstubAllEnvs()
   vi.useRealTimers()
 })
 
@@ -58,15 +55,9 @@ function deployEnv(extra: EnvRecord = {}): EnvRecord {
 
 /** The create-key handler as deployed with `env`: a cold start, with its log lines captured. */
 async function coldStart(env: EnvRecord) {
-  useProcessEnv(env)
-  vi.resetModules()
-  const { setLogSink } = await import('../../src/lib/logger')
-  const lines: string[] = []
-  restoreSinks.push(setLogSink((line) => lines.push(line)))
-  const { handler } = await import('../../src/handlers/create-key')
+  const { module, lines } = await coldStartModule(() => import('../../src/handlers/create-key'), env)
   // The middleware adds the config to the context; the stub is what the runtime hands in.
-  const invoke = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
-    handler(event, lambdaContext({ awsRequestId: REQUEST_ID }) as Parameters<typeof handler>[1])
+  const invoke = lambdaInvoker(module.handler, { awsRequestId: REQUEST_ID })
   return { invoke, lines }
 }
 

@@ -4,33 +4,22 @@
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { loadApiKeyConfig } from '../../src/lib/api-key-config'
 import { issueApiKey } from '../../src/lib/issue-api-key'
-import { httpApiEvent, lambdaContext } from '../support/events'
+import { coldStartModule } from '../support/cold-start'
+import { lambdaInvoker } from '../support/deployed-handlers'
+import { httpApiEvent } from '../support/events'
 import { envFor, hmacSecret, publicPemFor, secretFor, type EnvRecord } from '../support/keys'
-import { useProcessEnv } from '../support/process-env'
 
 const NOW = 1_700_000_000
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
 
-const restoreSinks: (() => void)[] = []
-
-afterEach(() => {
-  for (const restore of restoreSinks.splice(0)) restore()
-  vi.unstubAllEnvs()
-})
-
 /** The JWKS handler as deployed with `env`: a cold start, with its log lines captured. */
 async function coldStart(env: EnvRecord) {
-  useProcessEnv(env)
-  vi.resetModules()
-  const { setLogSink } = await import('../../src/lib/logger')
-  const lines: string[] = []
-  restoreSinks.push(setLogSink((line) => lines.push(line)))
-  const { handler } = await import('../../src/handlers/jwks')
-  const invoke = (): Promise<APIGatewayProxyStructuredResultV2> =>
-    handler(httpApiEvent({ method: 'GET', path: '/.well-known/jwks.json' }), lambdaContext({ awsRequestId: 'req-jwks' }) as Parameters<typeof handler>[1])
+  const { module, lines } = await coldStartModule(() => import('../../src/handlers/jwks'), env)
+  const handle = lambdaInvoker(module.handler, { awsRequestId: 'req-jwks' })
+  const invoke = (): Promise<APIGatewayProxyStructuredResultV2> => handle(httpApiEvent({ method: 'GET', path: '/.well-known/jwks.json' }))
   return { invoke, lines }
 }
 

@@ -5,7 +5,7 @@
  * 127.0.0.1. Each scenario re-imports the handlers for a cold start.
  */
 import { SignJWT } from 'jose'
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadApiKeyConfig } from '../../src/lib/api-key-config'
 import { issueApiKey } from '../../src/lib/issue-api-key'
@@ -19,10 +19,11 @@ import {
   type IdentityProviderKeys,
   type JwksServer
 } from '../../src/local/identity-provider'
+import { coldStartModule } from '../support/cold-start'
+import { lambdaInvoker } from '../support/deployed-handlers'
 import { startKeyDatabase, type KeyDatabase } from '../support/dynalite'
-import { authorizerEvent, httpApiEvent, lambdaContext } from '../support/events'
+import { authorizerEvent, httpApiEvent } from '../support/events'
 import { hmacSecret, type EnvRecord } from '../support/keys'
-import { useProcessEnv } from '../support/process-env'
 
 const NOW = 1_700_000_000
 const ALICE = { sub: 'auth0|alice', org: 'acme' } as const
@@ -36,8 +37,7 @@ const STORE_VARIABLES = ['KEYS_TABLE', 'DYNAMODB_ENDPOINT', 'REVOCATION_CACHE_TT
 let idp: IdentityProviderKeys
 let jwks: JwksServer
 let db: KeyDatabase
-let lines: string[] = []
-let restoreSink: (() => void) | undefined
+const lines: string[] = []
 
 beforeAll(async () => {
   ;[idp, db] = await Promise.all([generateIdentityProviderKeys(), startKeyDatabase()])
@@ -50,17 +50,15 @@ afterAll(async () => {
 })
 
 beforeEach(() => {
+  // Cleared here, not in afterEach: the capture ends only once the test has finished (after afterEach).
+  lines.length = 0
   // Only Date: the handlers, jose and the SDK read the clock through it; sockets need real timers.
   vi.useFakeTimers({ toFake: ['Date'] })
   vi.setSystemTime(NOW * 1000)
 })
 
 afterEach(() => {
-  restoreSink?.()
-  restoreSink = undefined
-  lines = []
   vi.useRealTimers()
-  vi.unstubAllEnvs()
 })
 
 function deployEnv(tableName: string, extra: EnvRecord = {}): EnvRecord {
@@ -77,56 +75,52 @@ function deployEnv(tableName: string, extra: EnvRecord = {}): EnvRecord {
   }
 }
 
-/**
- * Lambda invokes a handler with a plain Context; the handler's type also names
- * what its middleware adds (`config`), so view it as Lambda calls it.
- */
-function asInvoked<E, R>(handler: (event: E, context: never) => Promise<R>): (event: E, context: Context) => Promise<R> {
-  return handler as unknown as (event: E, context: Context) => Promise<R>
-}
-
 /** What the authorizer answers API Gateway (simple responses). */
 type AuthorizerAnswer = { isAuthorized: boolean; context?: unknown }
 
 /** Set the environment, then cold-start every handler (and the logger they write through). */
 async function coldStart(env: EnvRecord) {
-  useProcessEnv({})
-  for (const name of STORE_VARIABLES) vi.stubEnv(name, undefined)
-  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
-  vi.resetModules()
-  const { setLogSink } = await import('../../src/lib/logger')
-  restoreSink = setLogSink((line) => lines.push(line))
-  const authorizer = asInvoked((await import('../../src/handlers/authorizer')).handler)
-  const createKey = asInvoked((await import('../../src/handlers/create-key')).handler)
-  const listKeys = asInvoked((await import('../../src/handlers/list-keys')).handler)
-  const revokeKey = asInvoked((await import('../../src/handlers/revoke-key')).handler)
-  const revokeAllKeys = asInvoked((await import('../../src/handlers/revoke-all-keys')).handler)
+  const cleared: EnvRecord = Object.fromEntries(STORE_VARIABLES.map((name) => [name, undefined]))
+  // All five from one fresh module graph, as one deployment.
+  const { module: handlers } = await coldStartModule(
+    async () => ({
+      authorizer: (await import('../../src/handlers/authorizer')).handler,
+      createKey: (await import('../../src/handlers/create-key')).handler,
+      listKeys: (await import('../../src/handlers/list-keys')).handler,
+      revokeKey: (await import('../../src/handlers/revoke-key')).handler,
+      revokeAllKeys: (await import('../../src/handlers/revoke-all-keys')).handler
+    }),
+    { ...cleared, ...env },
+    lines
+  )
+  const authorizer = lambdaInvoker(handlers.authorizer)
+  const createKey = lambdaInvoker(handlers.createKey)
+  const listKeys = lambdaInvoker(handlers.listKeys)
+  const revokeKey = lambdaInvoker(handlers.revokeKey)
+  const revokeAllKeys = lambdaInvoker(handlers.revokeAllKeys)
   const portal = async (user: PortalUser): Promise<Record<string, string>> => ({
     authorization: `Bearer ${await mintIdToken(idp, { ...user })}`
   })
   return {
     /** true when the authorizer lets the key through. */
     authorize: async (apikey: string): Promise<AuthorizerAnswer> =>
-      (await authorizer(authorizerEvent({ headers: { authorization: `Bearer ${apikey}` } }), lambdaContext())) as AuthorizerAnswer,
+      (await authorizer(authorizerEvent({ headers: { authorization: `Bearer ${apikey}` } }))) as AuthorizerAnswer,
     createKey: async (user: PortalUser): Promise<{ apikey: string; keyId: string }> => {
-      const response = await createKey(
-        httpApiEvent({ method: 'POST', path: '/create-key', headers: await portal(user), body: '{"name":"ci"}' }),
-        lambdaContext()
-      )
+      const response = await createKey(httpApiEvent({ method: 'POST', path: '/create-key', headers: await portal(user), body: '{"name":"ci"}' }))
       expect(response.statusCode).toBe(201)
       return JSON.parse(response.body ?? '') as { apikey: string; keyId: string }
     },
     listKeys: async (user: PortalUser): Promise<APIGatewayProxyStructuredResultV2> =>
-      listKeys(httpApiEvent({ method: 'GET', path: '/keys', headers: await portal(user) }), lambdaContext()),
+      listKeys(httpApiEvent({ method: 'GET', path: '/keys', headers: await portal(user) })),
     revokeKey: async (user: PortalUser, keyId: string): Promise<APIGatewayProxyStructuredResultV2> => {
       const event: APIGatewayProxyEventV2 = {
         ...httpApiEvent({ method: 'DELETE', path: `/keys/${keyId}`, routeKey: 'DELETE /keys/{keyId}', headers: await portal(user) }),
         pathParameters: { keyId }
       }
-      return revokeKey(event, lambdaContext())
+      return revokeKey(event)
     },
     revokeAllKeys: async (user: PortalUser): Promise<APIGatewayProxyStructuredResultV2> =>
-      revokeAllKeys(httpApiEvent({ method: 'DELETE', path: '/keys', headers: await portal(user) }), lambdaContext())
+      revokeAllKeys(httpApiEvent({ method: 'DELETE', path: '/keys', headers: await portal(user) }))
   }
 }
 
@@ -149,7 +143,7 @@ describe('deployed handlers: key lifecycle on dynalite', () => {
     vi.setSystemTime((NOW + 5) * 1000)
     // Act
     const revoked = await stack.revokeKey(ALICE, keyId)
-    lines = []
+    lines.length = 0
     const after = await stack.authorize(apikey)
     // Assess
     expect(before).toEqual({ isAuthorized: true, context: { orgId: 'acme', userId: 'auth0|alice', keyId } })
@@ -171,7 +165,7 @@ describe('deployed handlers: key lifecycle on dynalite', () => {
     vi.setSystemTime((NOW + 5) * 1000)
     // Act
     const response = await stack.revokeAllKeys(CAROL)
-    lines = []
+    lines.length = 0
     const pluginAfter = await stack.authorize(pluginKey)
     const alicesAfter = await stack.authorize(alices.apikey)
     const bobsAfter = await stack.authorize(bobs.apikey)

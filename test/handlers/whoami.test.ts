@@ -6,11 +6,12 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import type * as WhoamiHandlerModule from '../../src/handlers/whoami'
 import { startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
-import { coldStart } from '../support/cold-start'
+import { coldStartModule } from '../support/cold-start'
 import { authorizedEvent, httpApiEvent, lambdaContext } from '../support/events'
 
 type WhoamiModule = typeof WhoamiHandlerModule
 type WhoamiEvent = Parameters<WhoamiModule['handler']>[0]
+const loadWhoami = () => import('../../src/handlers/whoami')
 
 const identity = { orgId: 'acme', userId: 'auth0|alice', keyId: '6bdf41ed-5a20-4988-83ed-6440fc00cbe2' }
 
@@ -23,7 +24,7 @@ describe('whoami handler', () => {
 
   it('answers 200 with the authorizer context, and Moesif is off without an application id', async () => {
     // Prepare
-    const { module, lines } = await coldStart<WhoamiModule>('../../src/handlers/whoami.ts', {})
+    const { module, lines } = await coldStartModule(loadWhoami, {})
 
     // Act
     const response = await module.handler(authorizedEvent(identity, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig' } }) as unknown as WhoamiEvent, lambdaContext())
@@ -36,7 +37,7 @@ describe('whoami handler', () => {
   })
 
   it('answers a generic 500 (never an anonymous 200) when the route has no authorizer context', async () => {
-    const { module, lines } = await coldStart<WhoamiModule>('../../src/handlers/whoami.ts', {})
+    const { module, lines } = await coldStartModule(loadWhoami, {})
 
     const response = await module.handler(httpApiEvent({ path: '/v1/whoami' }) as WhoamiEvent, lambdaContext())
 
@@ -49,7 +50,7 @@ describe('whoami handler', () => {
     // Prepare
     collector = await startMoesifCollector()
     const apiKey = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJvcmdfaWQiOiJhY21lIn0.c2lnbmF0dXJl'
-    const { module } = await coldStart<WhoamiModule>('../../src/handlers/whoami.ts', { MOESIF_APPLICATION_ID: 'test-app', MOESIF_BASE_URI: collector.baseUri })
+    const { module } = await coldStartModule(loadWhoami, { MOESIF_APPLICATION_ID: 'test-app', MOESIF_BASE_URI: collector.baseUri })
 
     // Act
     const response = await module.handler(authorizedEvent(identity, { headers: { authorization: `Bearer ${apiKey}`, 'x-api-key': apiKey } }) as unknown as WhoamiEvent, lambdaContext())

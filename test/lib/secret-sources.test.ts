@@ -2,15 +2,15 @@ import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { mockClient } from 'aws-sdk-client-mock'
 import { SignJWT } from 'jose'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/lib/errors'
 import { envWithFetchedSecrets, secretSourcesFromEnv } from '../../src/lib/secret-sources'
 import { verifyApiKey } from '../../src/lib/verify-api-key'
 import { loadApiKeyConfig } from '../../src/lib/api-key-config'
 import { generateIdentityProviderKeys, LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, mintIdToken, startJwksServer, type JwksServer } from '../../src/local/identity-provider'
+import { coldStartModule } from '../support/cold-start'
 import { authorizerEvent, httpApiEvent, lambdaContext } from '../support/events'
 import { hmacSecret, pemKeyPair } from '../support/keys'
-import { useProcessEnv } from '../support/process-env'
 
 /**
  * Key material from SSM Parameter Store or Secrets Manager, through middy's
@@ -28,10 +28,6 @@ async function signHs256(secret: string, claims: Record<string, unknown>): Promi
 beforeEach(() => {
   ssm.reset()
   secrets.reset()
-  vi.resetModules()
-})
-afterEach(() => {
-  vi.unstubAllEnvs()
 })
 
 describe('secretSourcesFromEnv', () => {
@@ -68,9 +64,8 @@ describe('authorizer with JWT_SECRET in SSM Parameter Store', () => {
   it('fetches the SecureString once per cold start and verifies keys with it', async () => {
     // Prepare
     const secret = hmacSecret('HS256')
-    useProcessEnv({ JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret' })
     ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/dpk/test/jwt-secret', Type: 'SecureString', Value: secret }], InvalidParameters: [] })
-    const { handler } = await import('../../src/handlers/authorizer')
+    const { module: { handler } } = await coldStartModule(() => import('../../src/handlers/authorizer'), { JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret' })
     const token = await signHs256(secret, { sub: 'u1', org_id: 'acme' })
 
     // Act
@@ -85,10 +80,9 @@ describe('authorizer with JWT_SECRET in SSM Parameter Store', () => {
 
   it('fails the invocation (not a deny) while SSM is failing, and recovers once it answers', async () => {
     const secret = hmacSecret('HS256')
-    useProcessEnv({ JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret-flaky' })
     ssm.on(GetParametersCommand).rejectsOnce(Object.assign(new Error('not authorized to perform ssm:GetParameters'), { name: 'AccessDeniedException' }))
       .resolves({ Parameters: [{ Name: '/dpk/test/jwt-secret-flaky', Type: 'SecureString', Value: secret }], InvalidParameters: [] })
-    const { handler } = await import('../../src/handlers/authorizer')
+    const { module: { handler } } = await coldStartModule(() => import('../../src/handlers/authorizer'), { JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret-flaky' })
     const token = await signHs256(secret, { sub: 'u1', org_id: 'acme' })
     const event = authorizerEvent({ headers: { authorization: `Bearer ${token}` } })
 
@@ -110,7 +104,8 @@ describe('create-key with the private key in Secrets Manager', () => {
     const idp = await generateIdentityProviderKeys()
     jwks = await startJwksServer([idp.publicJwk])
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dpk/test-AbCdEf'
-    useProcessEnv({
+    secrets.on(GetSecretValueCommand).resolves({ ARN: arn, SecretString: JSON.stringify({ JWT_SECRET: pair.privateKey }) })
+    const { module: { handler } } = await coldStartModule(() => import('../../src/handlers/create-key'), {
       JWT_ALGORITHM: 'ES256',
       JWT_KID: 'k1',
       JWT_SECRET_ARN: arn,
@@ -118,8 +113,6 @@ describe('create-key with the private key in Secrets Manager', () => {
       PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
       PORTAL_JWKS_URI: jwks.jwksUri
     })
-    secrets.on(GetSecretValueCommand).resolves({ ARN: arn, SecretString: JSON.stringify({ JWT_SECRET: pair.privateKey }) })
-    const { handler } = await import('../../src/handlers/create-key')
     const idToken = await mintIdToken(idp, { sub: 'auth0|alice', org: 'acme' })
     const event = () => httpApiEvent({ method: 'POST', path: '/create-key', headers: { authorization: `Bearer ${idToken}` } })
 
@@ -137,8 +130,7 @@ describe('create-key with the private key in Secrets Manager', () => {
   })
 
   it('answers a generic 500 when both stores are configured', async () => {
-    useProcessEnv({ JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/a', JWT_SECRET_ARN: 'dpk', PORTAL_ISSUER: 'x', PORTAL_AUDIENCE: 'y', PORTAL_JWKS_URI: 'https://idp.example/jwks' })
-    const { handler } = await import('../../src/handlers/create-key')
+    const { module: { handler } } = await coldStartModule(() => import('../../src/handlers/create-key'), { JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/a', JWT_SECRET_ARN: 'dpk', PORTAL_ISSUER: 'x', PORTAL_AUDIENCE: 'y', PORTAL_JWKS_URI: 'https://idp.example/jwks' })
 
     const response = await handler(httpApiEvent({ method: 'POST', path: '/create-key' }), lambdaContext())
 

@@ -1,20 +1,18 @@
 /**
  * Cold starts of the deployed handler exports (src/handlers/*), configured
  * only through process.env as Lambda configures them, with their log lines
- * captured. Each cold start re-imports the module graph (vi.resetModules),
- * like a new container; the logger is imported from the same fresh graph, or
- * its sink would not be the handler's.
+ * captured: the cold start itself is loadColdStart (./cold-start), so see
+ * there for the fresh module graph and the logger.
  *
- * Each cold start also runs one warm-up invocation with no credentials, so
- * the configuration is loaded while `env` is in place: a later cold start of
- * another handler may set a different environment.
+ * Each cold start here also runs one warm-up invocation with no credentials,
+ * so the configuration is loaded while `env` is in place: a later cold start
+ * of another handler may set a different environment.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { vi } from 'vitest'
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import type { AuthorizerEvent, AuthorizerResult } from '../../src/lib/authorizer-event'
+import { loadColdStart } from './cold-start'
 import { authorizerEvent, httpApiEvent, lambdaContext } from './events'
 import type { EnvRecord } from './keys'
-import { useProcessEnv } from './process-env'
 
 /** A cold-started handler: how to invoke it, and how to stop capturing its logs. */
 export interface DeployedHandler<E, R> {
@@ -23,9 +21,19 @@ export interface DeployedHandler<E, R> {
   readonly restoreLogSink: () => void
 }
 
-async function freshLogger(lines: string[]): Promise<() => void> {
-  const { setLogSink } = await import('../../src/lib/logger')
-  return setLogSink((line) => lines.push(line))
+/**
+ * `handler` as Lambda invokes it: with a plain Context, a fresh one per
+ * invocation (`context` overrides its fields). The handler's type also names
+ * what its middleware adds to the context (`config`), so view it as Lambda
+ * calls it.
+ *
+ * @example
+ * const invoke = lambdaInvoker(module.handler, { awsRequestId: 'req-1' })
+ * const response = await invoke(httpApiEvent({ method: 'GET', path: '/.well-known/jwks.json' }))
+ */
+export function lambdaInvoker<E, R>(handler: (event: E, context: never) => Promise<R>, context: Partial<Context> = {}): (event: E) => Promise<R> {
+  const invoked = handler as unknown as (event: E, context: Context) => Promise<R>
+  return (event) => invoked(event, lambdaContext(context))
 }
 
 /**
@@ -36,11 +44,8 @@ async function freshLogger(lines: string[]): Promise<() => void> {
  * await authorizer.invoke(authorizerEvent({ headers: { authorization: `Bearer ${apikey}` } }))
  */
 export async function coldStartAuthorizer(env: EnvRecord, lines: string[]): Promise<DeployedHandler<AuthorizerEvent, AuthorizerResult>> {
-  useProcessEnv(env)
-  vi.resetModules()
-  const restoreLogSink = await freshLogger(lines)
-  const { handler } = await import('../../src/handlers/authorizer')
-  const invoke = async (event: AuthorizerEvent): Promise<AuthorizerResult> => handler(event, lambdaContext() as Parameters<typeof handler>[1])
+  const { module, restoreLogSink } = await loadColdStart(() => import('../../src/handlers/authorizer'), env, lines)
+  const invoke = lambdaInvoker(module.handler)
   await invoke(authorizerEvent({ requestId: 'cold-start', headers: {} }))
   return { invoke, restoreLogSink }
 }
@@ -54,12 +59,8 @@ export async function coldStartAuthorizer(env: EnvRecord, lines: string[]): Prom
  * const response = await createKey.invoke(httpApiEvent({ method: 'POST', path: '/create-key', headers }))
  */
 export async function coldStartCreateKey(env: EnvRecord, lines: string[]): Promise<DeployedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>> {
-  useProcessEnv(env)
-  vi.resetModules()
-  const restoreLogSink = await freshLogger(lines)
-  const { handler } = await import('../../src/handlers/create-key')
-  const invoke = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> =>
-    handler(event, lambdaContext() as Parameters<typeof handler>[1])
+  const { module, restoreLogSink } = await loadColdStart(() => import('../../src/handlers/create-key'), env, lines)
+  const invoke = lambdaInvoker(module.handler)
   const warmUp = await invoke(httpApiEvent({ method: 'POST', path: '/create-key' }))
   if (warmUp.statusCode !== 401) throw new Error(`create-key did not start cleanly: ${warmUp.statusCode} ${warmUp.body ?? ''}`)
   return { invoke, restoreLogSink }
