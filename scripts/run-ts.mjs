@@ -3,6 +3,7 @@
 // Node: bundle it with esbuild into .local/build/, dependencies left external,
 // then import it. Takes well under a second, and needs nothing beyond `npm ci`.
 import { build } from 'esbuild'
+import { rmSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
@@ -11,7 +12,8 @@ if (!entry) {
   console.error('usage: node scripts/run-ts.mjs <entry.ts> [args...]')
   process.exit(2)
 }
-const outfile = resolve('.local/build', basename(entry).replace(/\.ts$/, '.mjs'))
+// One file per process: stacks started side by side (the end-to-end tests) must not import each other's half-written build.
+const outfile = resolve('.local/build', basename(entry).replace(/\.ts$/, `-${process.pid}.mjs`))
 await build({
   entryPoints: [entry],
   outfile,
@@ -24,4 +26,9 @@ await build({
 })
 // The entry sees its own arguments as if it had been run directly.
 process.argv = [process.argv[0], outfile, ...rest]
-await import(pathToFileURL(outfile).href)
+try {
+  await import(pathToFileURL(outfile).href)
+} finally {
+  // The module is loaded; the file is not needed past this point.
+  rmSync(outfile, { force: true })
+}

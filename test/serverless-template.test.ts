@@ -1,6 +1,18 @@
+import { createRequire } from 'node:module'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { KEY_TABLE_SCHEMA, KEY_TABLE_TTL_ATTRIBUTE } from '../src/lib/key-table'
-import { packageService, resourcesOfType, type PackagedService } from './support/package-template'
+import { documentedRoutes, LOCAL_ONLY_FUNCTIONS, LOCAL_ONLY_ROUTES } from './support/openapi-contract'
+import { packageService, resourcesOfType, type CloudFormationTemplate, type PackagedService } from './support/package-template'
+
+/** Every HTTP API route in a template, as `METHOD /path`, sorted. */
+const routesOf = (template: CloudFormationTemplate): string[] =>
+  resourcesOfType(template, 'AWS::ApiGatewayV2::Route')
+    .map(([, props]) => String(props.RouteKey))
+    .sort()
+
+/** The function names of a template's Lambda functions (resource `FooLambdaFunction` is function `foo`). */
+const functionsOf = (template: CloudFormationTemplate): string[] =>
+  resourcesOfType(template, 'AWS::Lambda::Function').map(([name]) => name.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase()))
 
 /** The deploy check: what `serverless package` writes for a real stage. */
 describe('serverless package (stage prod)', () => {
@@ -29,6 +41,21 @@ describe('serverless package (stage prod)', () => {
     expect(routes['GET /v1/whoami']).toMatchObject({ AuthorizationType: 'CUSTOM' })
     expect(routes['POST /create-key']?.AuthorizationType).toBeUndefined()
     expect(routes['GET /.well-known/jwks.json']?.AuthorizationType).toBeUndefined()
+  })
+
+  it('routes exactly the operations the OpenAPI document describes, both ways', () => {
+    expect(routesOf(packaged.template)).toEqual(documentedRoutes().sort())
+  })
+
+  it('never ships the local key console: no route for / or /local/*, no function, no zip', () => {
+    const routes = routesOf(packaged.template)
+    for (const route of LOCAL_ONLY_ROUTES) expect(routes).not.toContain(route)
+    expect(routes.filter((route) => / \/$| \/local(\/|$)/.test(route))).toEqual([])
+    for (const name of LOCAL_ONLY_FUNCTIONS) {
+      expect(functionsOf(packaged.template)).not.toContain(name)
+      expect(Object.keys(packaged.zips)).not.toContain(`${name}.zip`)
+    }
+    expect(packaged.templateText).not.toMatch(/local-console|local-login|local-moesif-events|LOCAL_STATE_DIR|LOCAL_CONSOLE_DIR/)
   })
 
   it('runs every function on nodejs22.x or newer', () => {
@@ -84,6 +111,37 @@ describe('serverless package (stage prod)', () => {
       expect(variables.DYNAMODB_ENDPOINT).toBe('')
       expect(Number(variables.REVOCATION_CACHE_TTL) + Number(authorizer.AuthorizerResultTtlInSeconds)).toBeLessThanOrEqual(60)
     }
+  })
+})
+
+describe('serverless package (stage local): the key console appears only here', () => {
+  let packaged: PackagedService
+
+  beforeAll(async () => {
+    packaged = await packageService({ stage: 'local' })
+  }, 120_000)
+
+  it('adds exactly the local-only routes to the documented ones', () => {
+    expect(routesOf(packaged.template)).toEqual([...documentedRoutes(), ...LOCAL_ONLY_ROUTES].sort())
+  })
+
+  it('builds the local-only functions, open (no authorizer)', () => {
+    for (const name of LOCAL_ONLY_FUNCTIONS) expect(Object.keys(packaged.zips)).toContain(`${name}.zip`)
+    const local = resourcesOfType(packaged.template, 'AWS::ApiGatewayV2::Route').filter(([, p]) => LOCAL_ONLY_ROUTES.includes(String(p.RouteKey)))
+    expect(local.map(([, p]) => p.AuthorizationType)).toEqual(LOCAL_ONLY_ROUTES.map(() => undefined))
+  })
+})
+
+describe('config/local-functions.cjs', () => {
+  type Resolver = { options: Record<string, unknown>; resolveConfigurationProperty?: (path: string[]) => Promise<unknown> }
+  const { functions } = createRequire(import.meta.url)('../config/local-functions.cjs') as { functions: (resolver: Resolver) => Promise<Record<string, unknown>> }
+
+  it('adds the console functions in the local stage only, defaulting to dev like provider.stage', async () => {
+    expect(Object.keys(await functions({ options: { stage: 'local' } }))).toEqual([...LOCAL_ONLY_FUNCTIONS])
+    expect(Object.keys(await functions({ options: {}, resolveConfigurationProperty: async () => 'local' }))).toEqual([...LOCAL_ONLY_FUNCTIONS])
+    expect(await functions({ options: {} })).toEqual({})
+    expect(await functions({ options: { stage: 'prod' } })).toEqual({})
+    expect(await functions({ options: { stage: 'local' }, resolveConfigurationProperty: async () => 'prod' })).toEqual({})
   })
 })
 

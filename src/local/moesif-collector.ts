@@ -3,7 +3,9 @@
  * API for the real `moesif-aws-lambda` / `moesifapi` client: it gunzips and
  * parses what the client POSTs to `/v1/events` and `/v1/events/batch`, records
  * the events as they arrived on the wire (snake_case), and answers
- * `GET /v1/config` with a config and an `x-moesif-config-etag` header.
+ * `GET /v1/config` with a config and an `x-moesif-config-etag` header. It also
+ * answers `GET /local/events` with the retained events (`{ events }`, oldest
+ * first), which the local key console shows.
  *
  * Dependency-free on purpose: unit tests, end-to-end tests and `npm start`
  * all reuse it.
@@ -131,6 +133,11 @@ export async function startMoesifCollector(options: MoesifCollectorOptions = {})
         if (req.method === 'GET' && path === '/v1/config') {
           res.writeHead(200, { 'content-type': 'application/json', 'x-moesif-config-etag': configEtag })
           res.end(configBody)
+          return
+        }
+        if (req.method === 'GET' && path === '/local/events') {
+          // Not part of Moesif's API: what the local key console reads back.
+          reply(res, 200, { events })
           return
         }
         if (req.method === 'POST' && (path === '/v1/events' || path === '/v1/events/batch')) {

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     console.error('portal-token: --expires-in must be a positive whole number of seconds')
     process.exit(2)
   }
-  const state = await ensureLocalState(process.env.LOCAL_STATE_DIR ?? '.local', (m) => console.error(m))
+  const state = await ensureLocalState(process.env.LOCAL_STATE_DIR || '.local', (m) => console.error(m))
   const token = await mintIdToken(state.identityProvider, {
     sub: values.sub,
     email: values.email,

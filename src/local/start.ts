@@ -50,7 +50,7 @@ function describeMoesifEvent(event: MoesifWireEvent): string {
 
 async function main(): Promise<void> {
   loadDotEnv('.env')
-  const stateDir = process.env.LOCAL_STATE_DIR ?? '.local'
+  const stateDir = process.env.LOCAL_STATE_DIR || '.local'
   const state = await ensureLocalState(stateDir, say)
 
   const algorithm = (process.env.JWT_ALGORITHM || process.env.PLUGIN_JWT_ALGORITHM || 'HS256').trim()
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     // The generated secret is 86 characters: long enough even for HS512.
     process.env.JWT_ALGORITHM = algorithm
     process.env.JWT_SECRET = state.jwtSecret
-    say(`API keys: ${algorithm} with the generated secret in .local/jwt-secret`)
+    say(`API keys: ${algorithm} with the generated secret in ${join(stateDir, 'jwt-secret')}`)
   }
   // Fail now, with the variable's name, rather than on the first request.
   loadApiKeyConfig(process.env, 'sign')
@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   process.env.PORT ??= '3000'
   process.env.LAMBDA_PORT ??= String(await freePort())
   say(`starting serverless offline on http://127.0.0.1:${process.env.PORT} (stage local)`)
+  say(`key console: http://127.0.0.1:${process.env.PORT}/ (sign in, create, call and revoke keys; local stage only)`)
 
   // serverless-offline runs in this process: Ctrl-C or SIGTERM to npm ends it all.
   const require = createRequire(import.meta.url)

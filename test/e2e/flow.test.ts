@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { OPENAPI_DOCUMENT } from '../../src/lib/openapi'
 import { generateIdentityProviderKeys, LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, mintIdToken, startJwksServer, type IdentityProviderKeys, type JwksServer } from '../../src/local/identity-provider'
 import { startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
 import { startLocalStack, type LocalStack } from '../support/local-stack'
+import { openApiContract } from '../support/openapi-contract'
 
 /**
  * The README's flow, through the real local stack (serverless-offline with
  * the esbuild bundles), a JWKS server and a Moesif collector on loopback.
+ * Every API response is also checked against the OpenAPI document.
  */
 describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
   const secret = randomBytes(48).toString('base64url')
@@ -38,14 +41,14 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
   })
 
   const createKey = async (idToken: string | undefined, body?: unknown): Promise<Response> =>
-    fetch(`${stack.baseUrl}/create-key`, {
+    openApiContract.fetch(`${stack.baseUrl}/create-key`, {
       method: 'POST',
       headers: { ...(idToken === undefined ? {} : { authorization: `Bearer ${idToken}` }), 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body)
     })
 
   const whoami = async (apiKey: string | undefined): Promise<Response> =>
-    fetch(`${stack.baseUrl}/v1/whoami`, { headers: apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` } })
+    openApiContract.fetch(`${stack.baseUrl}/v1/whoami`, { headers: apiKey === undefined ? {} : { Authorization: `Bearer ${apiKey}` } })
 
   it('issues a key to a portal user, serves the protected API with it, and reports the call to Moesif by company', async () => {
     // Prepare
@@ -108,6 +111,7 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
   })
 
   it('answers CORS preflight for the portal origin', async () => {
+    // API Gateway answers preflights itself (serverless.yml httpApi.cors): not an API operation, so outside the OpenAPI contract.
     const response = await fetch(`${stack.baseUrl}/create-key`, {
       method: 'OPTIONS',
       headers: { origin: 'http://127.0.0.1:4000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' }
@@ -117,8 +121,14 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
   })
 
   it('publishes an empty JWKS for HS256', async () => {
-    const response = await fetch(`${stack.baseUrl}/.well-known/jwks.json`)
+    const response = await openApiContract.fetch(`${stack.baseUrl}/.well-known/jwks.json`)
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ keys: [] })
+  })
+
+  it('serves its OpenAPI document, open like the JWKS', async () => {
+    const response = await openApiContract.fetch(`${stack.baseUrl}/openapi.json`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual(OPENAPI_DOCUMENT)
   })
 })

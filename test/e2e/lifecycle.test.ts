@@ -6,13 +6,18 @@ import { exportJWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateIdentityProviderKeys, LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, mintIdToken, startJwksServer, type IdentityProviderKeys, type JwksServer } from '../../src/local/identity-provider'
 import { startLocalStack, type LocalStack } from '../support/local-stack'
+import { openApiContract } from '../support/openapi-contract'
 
 interface Created {
   apikey: string
   keyId: string
 }
 
-/** Key lifecycle through the local stack: serverless-offline, dynalite kept under the state folder, a JWKS server. */
+/**
+ * Key lifecycle through the local stack: serverless-offline, dynalite kept
+ * under the state folder, a JWKS server. Every response is also checked
+ * against the OpenAPI document.
+ */
 describe('end-to-end: list, revoke and rotate keys', () => {
   let idp: IdentityProviderKeys
   let jwks: JwksServer
@@ -29,17 +34,17 @@ describe('end-to-end: list, revoke and rotate keys', () => {
 
   const client = (stack: LocalStack) => ({
     createKey: async (idToken: string): Promise<Created> => {
-      const response = await fetch(`${stack.baseUrl}/create-key`, { method: 'POST', headers: { authorization: `Bearer ${idToken}` } })
+      const response = await openApiContract.fetch(`${stack.baseUrl}/create-key`, { method: 'POST', headers: { authorization: `Bearer ${idToken}` } })
       expect(response.status).toBe(201)
       return (await response.json()) as Created
     },
-    listKeys: (idToken: string) => fetch(`${stack.baseUrl}/keys`, { headers: { authorization: `Bearer ${idToken}` } }),
+    listKeys: (idToken: string) => openApiContract.fetch(`${stack.baseUrl}/keys`, { headers: { authorization: `Bearer ${idToken}` } }),
     revoke: (idToken: string | undefined, keyId?: string) =>
-      fetch(`${stack.baseUrl}/keys${keyId === undefined ? '' : `/${keyId}`}`, {
+      openApiContract.fetch(`${stack.baseUrl}/keys${keyId === undefined ? '' : `/${keyId}`}`, {
         method: 'DELETE',
         headers: idToken === undefined ? {} : { authorization: `Bearer ${idToken}` }
       }),
-    whoamiStatus: async (apiKey: string) => (await fetch(`${stack.baseUrl}/v1/whoami`, { headers: { authorization: `Bearer ${apiKey}` } })).status
+    whoamiStatus: async (apiKey: string) => (await openApiContract.fetch(`${stack.baseUrl}/v1/whoami`, { headers: { authorization: `Bearer ${apiKey}` } })).status
   })
 
   describe('revocation (HS256)', () => {
@@ -135,7 +140,7 @@ describe('end-to-end: list, revoke and rotate keys', () => {
         const api = client(after)
         const newKey = await api.createKey(alice)
         const header = JSON.parse(Buffer.from(newKey.apikey.split('.')[0]!, 'base64url').toString()) as { kid: string; alg: string }
-        const published = (await (await fetch(`${after.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }
+        const published = (await (await openApiContract.fetch(`${after.baseUrl}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> }
 
         expect(await api.whoamiStatus(oldKey.apikey)).toBe(200)
         expect(await api.whoamiStatus(newKey.apikey)).toBe(200)
