@@ -27,15 +27,22 @@ export function configMiddleware<T extends object>(options: {
   if (typeof options.load !== 'function') throw new TypeError('configMiddleware: options.load must be a function')
   const env = options.env ?? process.env
   let loaded: Promise<T> | undefined
+  let ready: T | undefined
 
   return {
     name: 'config',
     before: async (request) => {
+      // Warm path: no promise to await once the config is known.
+      if (ready !== undefined) {
+        ;(request.context as ContextWithConfig<T>).config = ready
+        return
+      }
       loaded ??= Promise.resolve()
         .then(() => options.load(env, request.context))
         .then((config) => Object.freeze(config))
       try {
-        ;(request.context as ContextWithConfig<T>).config = await loaded
+        ready = await loaded
+        ;(request.context as ContextWithConfig<T>).config = ready
       } catch (error) {
         loaded = undefined
         throw error

@@ -1,19 +1,20 @@
-import {
-  BatchGetItemCommand,
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type AttributeValue
-} from '@aws-sdk/client-dynamodb'
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb'
 import { readEnv, type Env } from './env'
 import { ConfigError } from './errors'
 import type { KeyRecord, KeyStore, RevocationFacts, RevokeOutcome } from './key-store'
 import { companyItemId, EXPIRED_RECORD_RETENTION_SECONDS, KEY_TABLE_TTL_ATTRIBUTE, keyItemId } from './key-table'
 
 type Item = Record<string, AttributeValue>
+type Sdk = typeof DynamoDbSdk
+
+let sdk: Promise<Sdk> | undefined
+/**
+ * The AWS SDK's DynamoDB client, loaded on first use rather than at init:
+ * loading it costs about 100 ms of cold start, which a function that never
+ * reaches the store (or reaches it after its first answer) should not pay.
+ */
+const loadSdk = (): Promise<Sdk> => (sdk ??= import('@aws-sdk/client-dynamodb'))
 
 const str = (value: string): AttributeValue => ({ S: value })
 const num = (value: number): AttributeValue => ({ N: String(value) })
@@ -65,26 +66,33 @@ const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOSt
  * const store = new DynamoKeyStore(new DynamoDBClient({}), 'dev-portal-keys-prod-keys')
  */
 export class DynamoKeyStore implements KeyStore {
-  readonly #client: DynamoDBClient
+  readonly #client: () => Promise<DynamoDBClient>
   readonly #table: string
 
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#client = client
+  /** `client` is a client, or a function making one on first use (so the SDK loads lazily). */
+  constructor(client: DynamoDBClient | ((sdk: Sdk) => DynamoDBClient), tableName: string) {
+    let made: Promise<DynamoDBClient> | undefined
+    this.#client = () => (made ??= typeof client === 'function' ? loadSdk().then(client) : Promise.resolve(client))
     this.#table = tableName
   }
 
+  /** Build a command from the SDK module and send it. */
+  async #send<T>(build: (sdk: Sdk) => { readonly input: object }): Promise<T> {
+    const [module, client] = await Promise.all([loadSdk(), this.#client()])
+    // The SDK's per-command generics do not survive a helper like this one; the caller names the output type.
+    return (await client.send(build(module) as unknown as Parameters<DynamoDBClient['send']>[0])) as T
+  }
+
   async putKey(record: KeyRecord): Promise<void> {
-    await this.#client.send(
-      new PutItemCommand({ TableName: this.#table, Item: toItem(record), ConditionExpression: 'attribute_not_exists(pk)' })
-    )
+    await this.#send((m) => new m.PutItemCommand({ TableName: this.#table, Item: toItem(record), ConditionExpression: 'attribute_not_exists(pk)' }))
   }
 
   async listKeys(companyId: string): Promise<KeyRecord[]> {
     const records: KeyRecord[] = []
     let startKey: Item | undefined
     do {
-      const page = await this.#client.send(
-        new QueryCommand({
+      const page = await this.#send<DynamoDbSdk.QueryCommandOutput>((m) =>
+        new m.QueryCommand({
           TableName: this.#table,
           IndexName: 'byCompany',
           KeyConditionExpression: 'companyId = :c',
@@ -102,8 +110,8 @@ export class DynamoKeyStore implements KeyStore {
   async revokeKey(companyId: string, keyId: string, atSeconds: number): Promise<RevokeOutcome> {
     try {
       // The company check is part of the write: another company's key fails exactly like a missing one.
-      await this.#client.send(
-        new UpdateItemCommand({
+      await this.#send((m) =>
+        new m.UpdateItemCommand({
           TableName: this.#table,
           Key: { pk: str(keyItemId(keyId)) },
           UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
@@ -113,14 +121,14 @@ export class DynamoKeyStore implements KeyStore {
       )
       return 'revoked'
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as { name?: unknown }).name === 'ConditionalCheckFailedException') return 'not-found'
+      if ((error as { name?: unknown }).name === 'ConditionalCheckFailedException') return 'not-found'
       throw error
     }
   }
 
   async revokeAllKeys(companyId: string, atSeconds: number): Promise<void> {
-    await this.#client.send(
-      new UpdateItemCommand({
+    await this.#send((m) =>
+      new m.UpdateItemCommand({
         TableName: this.#table,
         Key: { pk: str(companyItemId(companyId)) },
         // Never move the instant backwards (clock skew between Lambdas).
@@ -134,8 +142,8 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async companyRevokedBefore(companyId: string): Promise<number | undefined> {
-    const result = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: { pk: str(companyItemId(companyId)) }, ConsistentRead: true })
+    const result = await this.#send<DynamoDbSdk.GetItemCommandOutput>(
+      (m) => new m.GetItemCommand({ TableName: this.#table, Key: { pk: str(companyItemId(companyId)) }, ConsistentRead: true })
     )
     return result.Item === undefined ? undefined : readN(result.Item, 'revokedBefore')
   }
@@ -143,8 +151,8 @@ export class DynamoKeyStore implements KeyStore {
   async revocationFacts(keyId: string, companyId: string): Promise<RevocationFacts> {
     const keys: Item[] = [{ pk: str(companyItemId(companyId)) }]
     if (keyId !== '') keys.push({ pk: str(keyItemId(keyId)) })
-    const result = await this.#client.send(
-      new BatchGetItemCommand({
+    const result = await this.#send<DynamoDbSdk.BatchGetItemCommandOutput>((m) =>
+      new m.BatchGetItemCommand({
         RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, revokedAt, revokedBefore, companyId' } }
       })
     )
@@ -181,15 +189,15 @@ export function keyStoreFromEnv(env: Env): KeyStore | undefined {
   const endpoint = readEnv(env, 'DYNAMODB_ENDPOINT')
   // Bounded: a hung store must turn into a fast fail-closed answer, not a Lambda timeout.
   const base = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1500 } }
-  const client =
+  const options =
     endpoint === undefined
-      ? new DynamoDBClient(base)
-      : new DynamoDBClient({
+      ? base
+      : {
           ...base,
           endpoint,
           region: readEnv(env, 'AWS_REGION') ?? 'local',
           // dynalite accepts any credentials; never real ones here.
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
-        })
-  return new DynamoKeyStore(client, table)
+        }
+  return new DynamoKeyStore((m) => new m.DynamoDBClient(options), table)
 }

@@ -42,6 +42,8 @@ export function setLogSink(next: LogSink): () => void {
 
 /** Remove token- and key-shaped substrings from a string. */
 export function scrubSecrets(value: string): string {
+  // Fast path for the common case: nothing token- or key-shaped can be in it.
+  if (!value.includes('eyJ') && !value.includes('-----BEGIN')) return value
   return value.replace(TOKEN_LIKE, '[redacted-token]').replace(PEM_LIKE, '[redacted-pem]')
 }
 
@@ -67,12 +69,12 @@ export class Logger {
     this.#service = options.service
     const level = (options.level ?? process.env.LOG_LEVEL ?? 'INFO').toUpperCase() as LogLevel
     this.#minRank = LEVEL_RANK[level] ?? LEVEL_RANK.INFO
-    this.#keys = { ...options.keys }
+    this.#keys = scrubValue({ ...options.keys }) as Record<string, unknown>
   }
 
-  /** Keys added to every following line (for example the request id), replacing earlier ones. */
+  /** Keys added to every following line (for example the request id), replacing earlier ones. Scrubbed once, here. */
   setPersistentKeys(keys: Record<string, unknown>): void {
-    this.#keys = { ...keys }
+    this.#keys = scrubValue({ ...keys }) as Record<string, unknown>
   }
 
   debug(message: string, extra?: Record<string, unknown>): void {
@@ -98,7 +100,7 @@ export class Logger {
       message: scrubSecrets(message),
       timestamp: new Date().toISOString(),
       service: this.#service,
-      ...(scrubValue(this.#keys) as object),
+      ...this.#keys,
       ...(extra ? (scrubValue(extra) as object) : {})
     }
     sink(JSON.stringify(line))

@@ -16,7 +16,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { STATUS_CODES } from 'node:http'
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
-import moesif from 'moesif-aws-lambda'
+import type moesif from 'moesif-aws-lambda'
 import type { MoesifEventData } from 'moesif-aws-lambda'
 import { readEnv, readList } from './env'
 import { Logger } from './logger'
@@ -240,10 +240,16 @@ export function withMoesif(handler: ApiHandler, settings: MoesifSettings, logger
     return respond
   }
 
+  const applicationId = settings.applicationId
   const invocations = new AsyncLocalStorage<Invocation>()
-  const reported = moesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>(
+  // Loaded on the first call, not at init: the library and its dependencies
+  // cost tens of milliseconds of cold start, and a deployment without an
+  // application id never pays them.
+  let reporter: Promise<ReturnType<typeof moesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>>> | undefined
+  const loadReporter = () =>
+    (reporter ??= import('moesif-aws-lambda').then(({ default: createMoesif }) => createMoesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>(
     {
-      applicationId: settings.applicationId,
+      applicationId,
       baseUri: settings.baseUri,
       logBody: settings.logBody,
       identifyUser: (event) => authorizerValue(event, 'userId'),
@@ -272,12 +278,13 @@ export function withMoesif(handler: ApiHandler, settings: MoesifSettings, logger
       }
       return result
     }
-  )
+  )))
 
   return async (event, context) => {
     const invocation = new Invocation()
     let sending: Promise<unknown>
     try {
+      const reported = await loadReporter()
       sending = Promise.resolve(invocations.run(invocation, () => reported(event, context)))
     } catch (error) {
       sending = Promise.reject(error)

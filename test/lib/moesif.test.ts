@@ -354,13 +354,30 @@ describe('withMoesif when the collector misbehaves', () => {
     // Prepare
     const baseUri = await closedPortBaseUri()
     const handler = withMoesif(okHandler, settingsFor({ baseUri }), logger)
+    // Record that the library really starts its config fetch (the call path that crashed unpatched):
+    // the library is loaded on the first call, so the fetch starts asynchronously.
+    let configFetchStarted = false
+    let loading = configManager._loadingConfig
+    Object.defineProperty(configManager, '_loadingConfig', {
+      configurable: true,
+      get: () => loading,
+      set: (value: boolean) => {
+        if (value) configFetchStarted = true
+        loading = value
+      }
+    })
 
     // Act
-    const pending = handler(apiEvent(), lambdaContext('down'))
-    const configFetchStarted = configManager._loadingConfig === true
-    const result = await pending
-    const configFetchFinished = await waitUntil(() => configManager._loadingConfig === false, 1_000)
-    await new Promise((resolve) => setTimeout(resolve, 50)) // let a rejection from that callback surface
+    let result: Awaited<ReturnType<typeof handler>>
+    let configFetchFinished: boolean
+    try {
+      result = await handler(apiEvent(), lambdaContext('down'))
+      configFetchFinished = await waitUntil(() => configManager._loadingConfig === false, 1_000)
+      await new Promise((resolve) => setTimeout(resolve, 50)) // let a rejection from that callback surface
+    } finally {
+      delete (configManager as { _loadingConfig?: boolean })._loadingConfig
+      configManager._loadingConfig = loading
+    }
 
     // Assess
     expect(configFetchStarted).toBe(true)
