@@ -1,12 +1,21 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb'
+import { dynamoDbLiteFromEnv, isSigningFailure, type BatchGetItemInput, type DynamoDbLite } from './dynamodb-lite'
 import { readEnv, type Env } from './env'
 import { ConfigError } from './errors'
+import type { Logger } from './logger'
 import type { KeyRecord, KeyStore, RevocationFacts, RevokeOutcome } from './key-store'
 import { companyItemId, EXPIRED_RECORD_RETENTION_SECONDS, KEY_TABLE_TTL_ATTRIBUTE, keyItemId } from './key-table'
 
 type Item = Record<string, AttributeValue>
 type Sdk = typeof DynamoDbSdk
+/** What the readers need of an item: the SDK's items and the lite client's wire items both fit. */
+type ItemView = Readonly<Record<string, { readonly S?: string; readonly N?: string }>>
+/** What revocationFacts needs of a BatchGetItem answer, from either client. */
+interface BatchGetAnswer {
+  readonly Responses?: Readonly<Record<string, readonly ItemView[]>>
+  readonly UnprocessedKeys?: Readonly<Record<string, unknown>>
+}
 
 let sdk: Promise<Sdk> | undefined
 /**
@@ -18,8 +27,8 @@ const loadSdk = (): Promise<Sdk> => (sdk ??= import('@aws-sdk/client-dynamodb'))
 
 const str = (value: string): AttributeValue => ({ S: value })
 const num = (value: number): AttributeValue => ({ N: String(value) })
-const readS = (item: Item, name: string): string | undefined => item[name]?.S
-const readN = (item: Item, name: string): number | undefined => {
+const readS = (item: ItemView, name: string): string | undefined => item[name]?.S
+const readN = (item: ItemView, name: string): number | undefined => {
   const n = item[name]?.N
   return n === undefined ? undefined : Number(n)
 }
@@ -62,18 +71,31 @@ const isoSeconds = (seconds: number): string => new Date(seconds * 1000).toISOSt
  * (a query, never a scan); the authorizer's lookup is one BatchGetItem with
  * strongly consistent reads, so a revoke is visible on the next miss.
  *
+ * With `options.lite`, that lookup goes through the lite client instead, so
+ * the authorizer never loads the SDK. If the lite client's signature or
+ * credentials are refused, the lookup moves to the SDK, for good: a signing
+ * bug must degrade to the SDK, never to an outage.
+ *
  * @example
  * const store = new DynamoKeyStore(new DynamoDBClient({}), 'dev-portal-keys-prod-keys')
  */
 export class DynamoKeyStore implements KeyStore {
   readonly #client: () => Promise<DynamoDBClient>
   readonly #table: string
+  #lite: DynamoDbLite | undefined
+  readonly #onLiteFallback: ((errorName: unknown) => void) | undefined
 
   /** `client` is a client, or a function making one on first use (so the SDK loads lazily). */
-  constructor(client: DynamoDBClient | ((sdk: Sdk) => DynamoDBClient), tableName: string) {
+  constructor(
+    client: DynamoDBClient | ((sdk: Sdk) => DynamoDBClient),
+    tableName: string,
+    options: { lite?: DynamoDbLite | undefined; onLiteFallback?: ((errorName: unknown) => void) | undefined } = {}
+  ) {
+    this.#onLiteFallback = options.onLiteFallback
     let made: Promise<DynamoDBClient> | undefined
     this.#client = () => (made ??= typeof client === 'function' ? loadSdk().then(client) : Promise.resolve(client))
     this.#table = tableName
+    this.#lite = options.lite
   }
 
   /** Build a command from the SDK module and send it. */
@@ -148,14 +170,28 @@ export class DynamoKeyStore implements KeyStore {
     return result.Item === undefined ? undefined : readN(result.Item, 'revokedBefore')
   }
 
+  /** The revocation lookup: through the lite client while it signs acceptably, else the SDK. */
+  async #batchGet(input: BatchGetItemInput & DynamoDbSdk.BatchGetItemCommandInput): Promise<BatchGetAnswer> {
+    const lite = this.#lite
+    if (lite !== undefined) {
+      try {
+        return await lite.batchGetItem(input)
+      } catch (error) {
+        if (!isSigningFailure(error)) throw error
+        this.#lite = undefined
+        // Said once: the lookups keep working through the SDK, but the cold-start saving is gone.
+        this.#onLiteFallback?.((error as { name?: unknown }).name)
+      }
+    }
+    return this.#send<DynamoDbSdk.BatchGetItemCommandOutput>((m) => new m.BatchGetItemCommand(input))
+  }
+
   async revocationFacts(keyId: string, companyId: string): Promise<RevocationFacts> {
-    const keys: Item[] = [{ pk: str(companyItemId(companyId)) }]
-    if (keyId !== '') keys.push({ pk: str(keyItemId(keyId)) })
-    const result = await this.#send<DynamoDbSdk.BatchGetItemCommandOutput>((m) =>
-      new m.BatchGetItemCommand({
-        RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, revokedAt, revokedBefore, companyId' } }
-      })
-    )
+    const keys: Array<{ pk: { S: string } }> = [{ pk: { S: companyItemId(companyId) } }]
+    if (keyId !== '') keys.push({ pk: { S: keyItemId(keyId) } })
+    const result = await this.#batchGet({
+      RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk, revokedAt, revokedBefore, companyId' } }
+    })
     // Unprocessed keys mean DynamoDB did not answer for them: not a "no record".
     if (Object.keys(result.UnprocessedKeys ?? {}).length > 0) throw new Error('DynamoDB left keys unprocessed')
     let keyRevokedAt: number | undefined
@@ -177,12 +213,14 @@ export class DynamoKeyStore implements KeyStore {
 /**
  * The key store configured by the environment: `KEYS_TABLE` names the table;
  * `DYNAMODB_ENDPOINT` (local stack and tests only) points at dynalite.
+ * The revocation lookup uses the lite client when the environment allows it
+ * (see {@link dynamoDbLiteFromEnv}: credentials in the environment, as on Lambda).
  * Returns `undefined` when no table is configured.
  *
  * @example
  * const store = keyStoreFromEnv(process.env)
  */
-export function keyStoreFromEnv(env: Env): KeyStore | undefined {
+export function keyStoreFromEnv(env: Env, logger?: Logger): KeyStore | undefined {
   const table = readEnv(env, 'KEYS_TABLE')
   if (table === undefined) return undefined
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError('KEYS_TABLE', 'a DynamoDB table name')
@@ -199,5 +237,8 @@ export function keyStoreFromEnv(env: Env): KeyStore | undefined {
           // dynalite accepts any credentials; never real ones here.
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
         }
-  return new DynamoKeyStore((m) => new m.DynamoDBClient(options), table)
+  return new DynamoKeyStore((m) => new m.DynamoDBClient(options), table, {
+    lite: dynamoDbLiteFromEnv(env),
+    onLiteFallback: (errorName) => logger?.warn('revocation lookups fell back to the AWS SDK: DynamoDB refused the lightweight client', { errorName })
+  })
 }

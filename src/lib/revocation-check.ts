@@ -98,7 +98,7 @@ export function createRevocationCheck(store: KeyStore, options: RevocationCacheO
  * const isRevoked = revocationCheckFromEnv(process.env, logger)
  */
 export function revocationCheckFromEnv(env: Env, logger: Logger): RevocationCheck | undefined {
-  const store = keyStoreFromEnv(env)
+  const store = keyStoreFromEnv(env, logger)
   if (store === undefined) {
     logger.warn('revocation disabled: KEYS_TABLE is not set, so only signature and expiry are checked')
     return undefined
