@@ -10,8 +10,7 @@
  * else stays on the SDK: see {@link dynamoDbLiteFromEnv}.
  */
 import { createHash, createHmac } from 'node:crypto'
-import { Agent as HttpAgent, request as httpRequest } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { Agent as HttpAgent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http'
 import { readEnv, type Env } from './env'
 
 /** AWS credentials as Lambda puts them in the environment. */
@@ -237,18 +236,26 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
 }
 
 // node:http(s) rather than fetch: fetch's first use loads undici, ~30 ms of a cold start that
-// this client exists to save. Keep-alive agents reuse connections across warm invocations
-// (idle sockets are unref'd, so they never hold a process open).
-const agents = { 'http:': new HttpAgent({ keepAlive: true }), 'https:': new HttpsAgent({ keepAlive: true }) } as const
+// this client exists to save. The module itself is loaded on the first call (another ~7 ms
+// that a deployment without a key table never pays). Keep-alive agents reuse connections
+// across warm invocations; idle sockets are unref'd, so they never hold a process open.
+type Transport = { request: (url: URL, options: RequestOptions, callback: (res: IncomingMessage) => void) => ClientRequest; agent: HttpAgent }
+const transports: Partial<Record<'http:' | 'https:', Promise<Transport>>> = {}
+function transportFor(protocol: 'http:' | 'https:'): Promise<Transport> {
+  return (transports[protocol] ??= (protocol === 'https:' ? import('node:https') : import('node:http')).then((module) => ({
+    request: module.request,
+    agent: new module.Agent({ keepAlive: true })
+  })))
+}
 
 /** POST `body`, bounded by `timeoutMs` from the first byte sent to the last byte read. */
-function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+async function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
+  const transport = await transportFor(url.protocol as 'http:' | 'https:')
   return new Promise<{ response: { ok: boolean; status: number; headers: { get(name: string): string | null } }; text: string }>((resolve, reject) => {
     const signal = AbortSignal.timeout(timeoutMs)
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-    const request = send(
+    const request = transport.request(
       url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: agents[url.protocol as 'http:' | 'https:'], signal },
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: transport.agent, signal },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `npm run bench`: packages the service, builds the baseline, then measures
+// warm throughput and latency, cold starts and Moesif overhead, interleaved
+// in rounds so the ratios hold on a shared, noisy machine. Progress goes to
+// stderr, the markdown tables to stdout, everything to bench/results.json.
+// See bench/README.md for what each figure means.
+import { writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { runCold } from './lib/cold.mjs'
+import { runMoesif } from './lib/moesif.mjs'
+import { ROOT, WORK, prepare } from './lib/prepare.mjs'
+import { renderReport, evaluateTargets } from './lib/report.mjs'
+import { runWarm } from './lib/warm.mjs'
+
+// The parent's own DynamoDB client (creating the table) would warn on Node < 22; Lambda runs 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+
+const BUDGET_MS = 285_000 // the whole run stays under 5 minutes
+const startedAt = new Date()
+const started = performance.now()
+const elapsed = () => ((performance.now() - started) / 1000).toFixed(1)
+const logger = (phase) => (message) => console.error(`[bench ${elapsed().padStart(5)} s] ${phase}: ${message}`)
+
+const machine = {
+  node: process.version,
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  platform: `${process.platform}-${process.arch}`,
+  date: startedAt.toISOString(),
+  loadAverageAtStart: loadavg().map((l) => Math.round(l * 100) / 100)
+}
+logger('machine')(`${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`)
+
+const prepared = await prepare(logger('prepare'))
+const { startLocalDynamoDb, ensureKeyTable } = await import(prepared.helpers.localDynamoDb)
+const { startMoesifCollector } = await import(prepared.helpers.moesifCollector)
+
+const db = await startLocalDynamoDb()
+const dynamo = { endpoint: db.endpoint, table: 'dev-portal-keys-bench-keys' }
+let warm, cold, moesif
+try {
+  await ensureKeyTable(dynamo.endpoint, dynamo.table)
+
+  const warmLog = logger('warm')
+  const warmBudget = Math.max(60_000, BUDGET_MS - (performance.now() - started) - 150_000)
+  warmLog(`budget ${(warmBudget / 1000).toFixed(0)} s`)
+  warm = await runWarm({
+    work: WORK,
+    script: join(ROOT, 'bench', 'warm-child.mjs'),
+    handlers: { authorizer: prepared.handlers.authorizer, baseline: prepared.baselineHandler },
+    dynamo,
+    log: warmLog,
+    maxRounds: 11,
+    minRounds: 7,
+    budgetMs: warmBudget
+  })
+
+  const collector = await startMoesifCollector({ mode: 'healthy' })
+  try {
+    cold = await runCold({ script: join(ROOT, 'bench', 'cold-child.mjs'), prepared, dynamo, collector, log: logger('cold'), rounds: 30 })
+  } finally {
+    await collector.close()
+  }
+
+  moesif = await runMoesif({ script: join(ROOT, 'bench', 'moesif-child.mjs'), handler: prepared.handlers.whoami, collectorModule: prepared.helpers.moesifCollector, log: logger('moesif') })
+} finally {
+  await db.close()
+}
+
+machine.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100)
+const durationSeconds = Math.round((performance.now() - started) / 100) / 10
+const sizes = { zips: prepared.zips, ourAuthorizerRezipped: prepared.ourAuthorizerRezipped, bundleBytes: prepared.bundleBytes }
+const targets = evaluateTargets({ sizes, warm, cold, moesif })
+const results = {
+  machine,
+  durationSeconds,
+  sizes,
+  warm: { rounds: warm.rounds, batch: warm.batch, sanity: warm.sanity, rows: warm.rows },
+  cold,
+  moesif,
+  targets
+}
+writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
+process.stdout.write(renderReport(results))
+logger('done')(`total ${durationSeconds} s; wrote bench/results.json`)
