@@ -4,6 +4,34 @@
 
 const DEFAULT_ORIGINS = 'http://127.0.0.1:4000'
 
+/**
+ * A setting as the functions read it: the plain name, then the reference
+ * plugin's PLUGIN_ name, with an empty value counting as unset, as at run time.
+ */
+function setting(name) {
+  for (const candidate of [name, `PLUGIN_${name}`]) {
+    const value = (process.env[candidate] || '').trim()
+    if (value !== '') return value
+  }
+  return ''
+}
+
+module.exports.jwtAlgorithm = () => setting('JWT_ALGORITHM') || 'HS256'
+module.exports.jwtSecretSsmParameter = () => setting('JWT_SECRET_SSM_PARAMETER')
+module.exports.jwtVerifyKeySsmParameter = () => setting('JWT_VERIFY_KEY_SSM_PARAMETER')
+module.exports.jwtSecretArn = () => setting('JWT_SECRET_ARN')
+
+// API Gateway caches an authorizer answer per key for this long; 0 to 3600 s.
+module.exports.authorizerCacheTtl = () => {
+  const raw = (process.env.AUTHORIZER_CACHE_TTL || '').trim()
+  if (raw === '') return 30
+  const seconds = Number(raw)
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
+    throw new Error('AUTHORIZER_CACHE_TTL must be a whole number of seconds from 0 to 3600')
+  }
+  return seconds
+}
+
 module.exports.portalOrigins = () =>
   (process.env.PORTAL_ORIGINS || DEFAULT_ORIGINS)
     .split(',')
@@ -48,10 +76,10 @@ module.exports.iamStatements = () => {
       Resource: [keyTableArn, { 'Fn::Join': ['/', [keyTableArn, 'index', '*']] }]
     }
   ]
-  const parameters = [process.env.JWT_SECRET_SSM_PARAMETER, process.env.JWT_VERIFY_KEY_SSM_PARAMETER].filter(Boolean)
+  const parameters = [setting('JWT_SECRET_SSM_PARAMETER'), setting('JWT_VERIFY_KEY_SSM_PARAMETER')].filter(Boolean)
   if (parameters.length > 0) statements.push({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: parameters.map(ssmParameterArn) })
-  if (process.env.JWT_SECRET_ARN) {
-    statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn(process.env.JWT_SECRET_ARN)] })
+  if (setting('JWT_SECRET_ARN')) {
+    statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn(setting('JWT_SECRET_ARN'))] })
   }
   return statements
 }
