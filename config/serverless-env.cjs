@@ -17,6 +17,15 @@ function setting(name) {
 }
 
 module.exports.jwtAlgorithm = () => setting('JWT_ALGORITHM') || 'HS256'
+
+// JWT_VERIFY_KEY is packaged into the template: a public key only.
+module.exports.jwtVerifyKey = () => {
+  const value = setting('JWT_VERIFY_KEY')
+  if (/PRIVATE KEY-----/.test(value)) {
+    throw new Error('JWT_VERIFY_KEY holds a private key. It is packaged into the template, so give it the public key only (openssl pkey -pubout).')
+  }
+  return value
+}
 module.exports.jwtSecretSsmParameter = () => setting('JWT_SECRET_SSM_PARAMETER')
 module.exports.jwtVerifyKeySsmParameter = () => setting('JWT_VERIFY_KEY_SSM_PARAMETER')
 module.exports.jwtSecretArn = () => setting('JWT_SECRET_ARN')

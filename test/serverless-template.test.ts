@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { KEY_TABLE_SCHEMA, KEY_TABLE_TTL_ATTRIBUTE } from '../src/lib/key-table'
@@ -178,6 +179,12 @@ describe('serverless package with the secret in a key store', () => {
     expect(secrets[0]!.Action).toEqual(['secretsmanager:GetSecretValue'])
     expect([secrets[0]!.Resource].flat()).toEqual([arn])
     expect(statements.some((st) => st.Action.some((a) => a.startsWith('ssm:')))).toBe(false)
+  }, 120_000)
+
+  it('refuses to package a private key as JWT_VERIFY_KEY', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
+    await expect(packageService({ env: { JWT_VERIFY_KEY: pem } })).rejects.toThrow(/JWT_VERIFY_KEY holds a private key/)
   }, 120_000)
 
   it('refuses to package an HMAC previous key into a deployed stage', async () => {

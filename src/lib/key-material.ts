@@ -75,14 +75,16 @@ export function importSigningKey(alg: JwtAlgorithm, material: string, variable: 
 }
 
 /**
- * Import a verification key: the HMAC secret for HS*, or a public key (PEM,
- * or a private PEM whose public half is taken) for asymmetric algorithms.
+ * Import a verification key: the HMAC secret for HS*, or a public key PEM for
+ * asymmetric algorithms. A private key is refused: this is the setting that
+ * lets the authorizer run without one, and it travels in the template.
  *
  * @example
  * const key = importVerifyingKey('RS256', publicPem, 'JWT_VERIFY_KEY')
  */
 export function importVerifyingKey(alg: JwtAlgorithm, material: string, variable: string): KeyObject {
   if (isHmac(alg)) return importHmacSecret(alg, material, variable)
+  if (/PRIVATE KEY-----/.test(material)) throw new ConfigError(variable, `a PEM public key for ${alg}, not a private key`)
   let key: KeyObject
   try {
     key = createPublicKey(normalisePem(material))

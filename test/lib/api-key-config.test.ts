@@ -271,6 +271,11 @@ describe('loadApiKeyConfig: refuses a bad deployment with a ConfigError naming t
     expectConfigError(() => loadApiKeyConfig({ JWT_ALGORITHM: 'RS256', JWT_SECRET: material }, 'sign'), 'JWT_SECRET', [material])
   })
 
+  it('refuses a private key as JWT_VERIFY_KEY (it travels in the template), without echoing it', () => {
+    const { privateKey } = pemKeyPair('ec-p256')
+    expectConfigError(() => loadApiKeyConfig({ JWT_ALGORITHM: 'ES256', JWT_VERIFY_KEY: privateKey }, 'verify'), 'JWT_VERIFY_KEY', [privateKey])
+  })
+
   it('refuses a garbage JWT_VERIFY_KEY', () => {
     const garbage = '-----BEGIN PUBLIC KEY-----\nnot-base64-at-all!!\n-----END PUBLIC KEY-----'
     expectConfigError(() => loadApiKeyConfig({ JWT_ALGORITHM: 'ES256', JWT_VERIFY_KEY: garbage }, 'verify'), 'JWT_VERIFY_KEY', [garbage])
