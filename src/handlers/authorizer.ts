@@ -21,7 +21,7 @@ interface AuthorizerConfig {
  */
 // No early-timeout timer: the answer takes microseconds, and the timer would cost more than the work.
 export const handler = middy<AuthorizerEvent, AuthorizerResult>({ timeoutEarlyInMillis: 0 })
-  .use(secretSourcesMiddleware())
+  .use(secretSourcesMiddleware(process.env, 'verify'))
   .use(
     configMiddleware({
       load: (env, ctx) => ({ apiKeys: loadApiKeyConfig(envWithFetchedSecrets(env, ctx), 'verify'), isRevoked: revocationCheckFromEnv(env, logger) })

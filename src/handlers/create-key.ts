@@ -30,7 +30,7 @@ function load(env: Env, context: Context): CreateKeyConfig {
 /** `POST /create-key`: the Moesif Developer Portal's Keys page calls this with the user's ID token. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorsMiddleware(logger))
-  .use(secretSourcesMiddleware())
+  .use(secretSourcesMiddleware(process.env, 'sign'))
   .use(configMiddleware({ load }))
   .handler(async (event, context) => {
     logger.setPersistentKeys({ requestId: context.awsRequestId })

@@ -13,6 +13,6 @@ const logger = new Logger({ service: 'jwks' })
 /** `GET /.well-known/jwks.json`: the public keys API keys are signed with, for other verifiers. */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorsMiddleware(logger))
-  .use(secretSourcesMiddleware())
+  .use(secretSourcesMiddleware(process.env, 'publish'))
   .use(configMiddleware({ load: (env, ctx) => publicJwks(loadApiKeyConfig(envWithFetchedSecrets(env, ctx), 'publish').verifyingKeys) }))
   .handler(async (_event, context) => jsonResponse(200, configFrom<JwksDocument>(context), { 'cache-control': 'public, max-age=300' }))

@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { readEnv, type Env } from './env'
+import type { KeyRole } from './api-key-config'
 import { ConfigError } from './errors'
 
 /** Where the key material comes from when it is not in the environment. */
@@ -62,13 +63,14 @@ export function secretSourcesFromEnv(env: Env): SecretSources {
  * @example
  * middy().use(secretSourcesMiddleware(process.env)).use(configMiddleware({ load: (env, ctx) => loadApiKeyConfig(envWithFetchedSecrets(env, ctx), 'verify') }))
  */
-export function secretSourcesMiddleware(env: Env = process.env): MiddlewareObj<unknown, unknown, Error, Context> {
+export function secretSourcesMiddleware(env: Env = process.env, role: KeyRole = 'sign'): MiddlewareObj<unknown, unknown, Error, Context> {
   type Middleware = MiddlewareObj<unknown, unknown, Error, Context>
   let inner: Promise<Middleware[]> | undefined
+  let fetched: Record<string, unknown> | undefined
 
   // Validated on the first invocation, so a bad setting is answered like any config error (a generic 500).
   const load = async (): Promise<Middleware[]> => {
-    const sources = secretSourcesFromEnv(env)
+    const sources = neededSources(secretSourcesFromEnv(env), env, role)
     const ssmNames = Object.entries(sources.ssm)
     const middlewares: Middleware[] = []
     if (ssmNames.length > 0) {
@@ -91,13 +93,37 @@ export function secretSourcesMiddleware(env: Env = process.env): MiddlewareObj<u
   return {
     name: 'secret-sources',
     before: async (request) => {
+      // Warm path: hand over what the first invocation fetched, without re-running middy's hooks.
+      if (fetched !== undefined) {
+        Object.assign(request.context, fetched)
+        return
+      }
       inner ??= load().catch((error: unknown) => {
         inner = undefined
         throw error
       })
       for (const middleware of await inner) await middleware.before?.(request)
+      const context = request.context as unknown as Record<string, unknown>
+      fetched = Object.fromEntries([...Object.values(CONTEXT_KEYS), SECRET_CONTEXT_KEY].filter((key) => key in context).map((key) => [key, context[key]]))
     }
   }
+}
+
+/**
+ * Only what the function's role needs: the signing secret is fetched by the
+ * issuer, and by the authorizer or the JWKS only when they cannot do without
+ * it (HMAC, or no public verification key). An authorizer with an asymmetric
+ * algorithm and `JWT_VERIFY_KEY` never holds the private key.
+ */
+function neededSources(sources: SecretSources, env: Env, role: KeyRole): SecretSources {
+  if (role === 'sign') return sources
+  const hmac = (readEnv(env, 'JWT_ALGORITHM') ?? '').startsWith('HS')
+  const publicKeyAvailable = readEnv(env, 'JWT_VERIFY_KEY') !== undefined || sources.ssm.JWT_VERIFY_KEY !== undefined
+  const needSecret = role === 'verify' ? hmac || !publicKeyAvailable : !hmac && !publicKeyAvailable
+  if (needSecret) return sources
+  const ssm: Partial<Record<'JWT_SECRET' | 'JWT_VERIFY_KEY', string>> = {}
+  if (sources.ssm.JWT_VERIFY_KEY !== undefined) ssm.JWT_VERIFY_KEY = sources.ssm.JWT_VERIFY_KEY
+  return { ssm, secretArn: undefined }
 }
 
 /**

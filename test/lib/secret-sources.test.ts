@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { mockClient } from 'aws-sdk-client-mock'
@@ -76,6 +77,30 @@ describe('authorizer with JWT_SECRET in SSM Parameter Store', () => {
     expect(results.map((r) => (r as { isAuthorized: boolean }).isAuthorized)).toEqual([true, true, true])
     expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(1)
     expect(ssm.commandCalls(GetParametersCommand)[0]!.args[0].input).toMatchObject({ Names: ['/dpk/test/jwt-secret'], WithDecryption: true })
+  })
+
+  it('never fetches the private key for an asymmetric algorithm with JWT_VERIFY_KEY set', async () => {
+    // Prepare: the private key is in SSM (for create-key); the authorizer has the public key.
+    const pair = pemKeyPair('ec-p256')
+    ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/dpk/test/es256', Type: 'SecureString', Value: pair.privateKey }], InvalidParameters: [] })
+    const { module: { handler } } = await coldStartModule(() => import('../../src/handlers/authorizer'), {
+      JWT_ALGORITHM: 'ES256',
+      JWT_SECRET_SSM_PARAMETER: '/dpk/test/es256',
+      JWT_VERIFY_KEY: pair.publicKey
+    })
+    const now = Math.floor(Date.now() / 1000)
+    const token = await new SignJWT({ sub: 'u1', org_id: 'acme' })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT' })
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(createPrivateKey(pair.privateKey))
+
+    // Act
+    const result = await handler(authorizerEvent({ headers: { authorization: `Bearer ${token}` } }), lambdaContext())
+
+    // Assess
+    expect(result).toMatchObject({ isAuthorized: true })
+    expect(ssm.commandCalls(GetParametersCommand)).toHaveLength(0)
   })
 
   it('fails the invocation (not a deny) while SSM is failing, and recovers once it answers', async () => {
