@@ -44,4 +44,11 @@ const localFunctions = () => ({
   }
 })
 
-module.exports.functions = async (resolver) => ((await stageOf(resolver)) === 'local' ? localFunctions() : {})
+module.exports.functions = async (resolver) => {
+  if ((await stageOf(resolver)) !== 'local') return {}
+  // The local stage carries JWT_SECRET in its template and a login endpoint: it must never reach AWS.
+  if (process.argv.slice(2).some((arg) => arg === 'deploy')) {
+    throw new Error('The "local" stage is for serverless offline only: deploy another stage (npx serverless deploy --stage prod)')
+  }
+  return localFunctions()
+}

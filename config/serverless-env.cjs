@@ -41,11 +41,26 @@ module.exports.authorizerCacheTtl = () => {
   return seconds
 }
 
-module.exports.portalOrigins = () =>
-  (process.env.PORTAL_ORIGINS || DEFAULT_ORIGINS)
+// The browser origins API Gateway's CORS allows. Checked here, at package time:
+// a value such as https://portal.example.com/ (a URL, not an origin) would never match.
+module.exports.portalOrigins = () => {
+  const origins = (process.env.PORTAL_ORIGINS || DEFAULT_ORIGINS)
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean)
+  for (const origin of origins) {
+    let parsed
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    if (parsed === undefined || parsed.origin !== origin) {
+      throw new Error(`PORTAL_ORIGINS must be a comma-separated list of origins such as https://portal.example.com (scheme, host and port only); got an entry that is not one`)
+    }
+  }
+  return origins
+}
 
 // JWT_PREVIOUS_KEYS is baked into the template at package time. Public JWKs
 // may travel that way; an HMAC ("oct") key is a secret and must not, so

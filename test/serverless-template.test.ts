@@ -181,6 +181,15 @@ describe('serverless package with the secret in a key store', () => {
     expect(statements.some((st) => st.Action.some((a) => a.startsWith('ssm:')))).toBe(false)
   }, 120_000)
 
+  it('packages PORTAL_ORIGINS as the CORS origins, and refuses an entry that is not an origin', async () => {
+    const packaged = await packageService({ env: { PORTAL_ORIGINS: 'https://portal.example.com, http://localhost:4000' } })
+    const [, api] = resourcesOfType(packaged.template, 'AWS::ApiGatewayV2::Api')[0]!
+    expect((api.CorsConfiguration as { AllowOrigins: string[] }).AllowOrigins).toEqual(['https://portal.example.com', 'http://localhost:4000'])
+    for (const bad of ['portal.example.com', 'https://portal.example.com/', 'https://portal.example.com/keys', 'https://portal.example.com,*']) {
+      await expect(packageService({ env: { PORTAL_ORIGINS: bad } })).rejects.toThrow(/PORTAL_ORIGINS must be/)
+    }
+  }, 120_000)
+
   it('refuses to package a private key as JWT_VERIFY_KEY', async () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()

@@ -19,7 +19,8 @@ interface AuthorizerConfig {
  * mode; REST API TOKEN and REQUEST events get an IAM policy for the stage, so
  * it drops in for the reference authorizer too.
  */
-// No early-timeout timer: the answer takes microseconds, and the timer would cost more than the work.
+// No early-timeout timer: a verification takes microseconds, and the timer would cost more than the work;
+// the revocation lookup has its own bounds (src/lib/dynamodb-lite.ts).
 export const handler = middy<AuthorizerEvent, AuthorizerResult>({ timeoutEarlyInMillis: 0 })
   .use(secretSourcesMiddleware(process.env, 'verify'))
   .use(

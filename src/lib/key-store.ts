@@ -49,3 +49,15 @@ export interface KeyStore {
   /** One round trip for everything the authorizer needs. `keyId` may be empty (keys without `jti`). */
   revocationFacts(keyId: string, companyId: string): Promise<RevocationFacts>
 }
+
+/**
+ * The company-wide revocation rule: a key is revoked by `DELETE /keys` when
+ * it was issued before the company's "revoked before" instant, or carries no
+ * `iat` at all once there is one (it cannot prove it is newer).
+ *
+ * @example
+ * revokedByCompany(1_700_000_000, 1_700_000_100) // true
+ */
+export function revokedByCompany(issuedAtSeconds: number | undefined, revokedBefore: number | undefined): boolean {
+  return revokedBefore !== undefined && (issuedAtSeconds === undefined || Math.floor(issuedAtSeconds) < revokedBefore)
+}

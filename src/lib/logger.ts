@@ -3,9 +3,10 @@
  * message, timestamp, service, requestId plus keys), without its weight on the
  * authorizer's cold start.
  *
- * Defence in depth: every string value is scrubbed of anything shaped like a
- * compact JWS/JWE or a PEM block before it is written, so a token that slips
- * into a log call by mistake still never reaches CloudWatch.
+ * Defence in depth: every string value is scrubbed of JWT-shaped text (a
+ * compact token whose header starts `{"`, encoded `eyJ`) and PEM blocks before
+ * it is written. No code path passes a token to the logger; this is the
+ * second line.
  */
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'
@@ -51,7 +52,9 @@ function scrubValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubSecrets(value)
   if (depth > 4 || value === null || typeof value !== 'object') return value
   if (value instanceof Error) {
-    return { name: value.name, message: scrubSecrets(value.message), code: (value as { code?: unknown }).code }
+    // The cause carries the detail a generic 5xx answer hides (HttpError keeps it for the logs).
+    const cause = value.cause === undefined || depth > 2 ? undefined : scrubValue(value.cause, depth + 1)
+    return { name: value.name, message: scrubSecrets(value.message), code: (value as { code?: unknown }).code, ...(cause === undefined ? {} : { cause }) }
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1))
   const out: Record<string, unknown> = {}

@@ -1,16 +1,17 @@
-import { readEnv, readList, type Env } from './env'
+import { readEnv, type Env } from './env'
 import { ConfigError } from './errors'
 
-/** How portal logins (the identity provider's ID tokens) are verified, and who may call from a browser. */
+/**
+ * How portal logins (the identity provider's ID tokens) are verified. Which
+ * browser origins may call is API Gateway's business (CORS, from
+ * PORTAL_ORIGINS at package time: config/serverless-env.cjs).
+ */
 export interface PortalConfig {
   readonly issuer: string
   readonly jwksUri: URL
   readonly audience: string
   readonly companyIdClaim: string
-  readonly origins: readonly string[]
 }
-
-const DEFAULT_ORIGINS = ['http://127.0.0.1:4000']
 
 function isLoopback(url: URL): boolean {
   return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
@@ -70,17 +71,6 @@ export function loadPortalConfig(env: Env): PortalConfig {
   const audience = readEnv(env, 'PORTAL_AUDIENCE') ?? defaults.audience
   if (audience === undefined) throw new ConfigError('PORTAL_AUDIENCE', "set to the portal's client id (the ID token's aud)")
 
-  const origins = readList(env, 'PORTAL_ORIGINS') ?? DEFAULT_ORIGINS
-  for (const origin of origins) {
-    let parsed: URL | undefined
-    try {
-      parsed = new URL(origin)
-    } catch {
-      parsed = undefined
-    }
-    if (parsed === undefined || parsed.origin !== origin) throw new ConfigError('PORTAL_ORIGINS', 'a comma-separated list of origins such as https://portal.example.com')
-  }
-
   const companyIdClaim = readEnv(env, 'PORTAL_COMPANY_ID_CLAIM') ?? 'org_id'
   if (companyIdClaim === '__proto__') throw new ConfigError('PORTAL_COMPANY_ID_CLAIM', 'a claim name')
 
@@ -88,7 +78,6 @@ export function loadPortalConfig(env: Env): PortalConfig {
     issuer,
     jwksUri: parseHttpsUrl(jwksUri, 'PORTAL_JWKS_URI'),
     audience,
-    companyIdClaim,
-    origins: Object.freeze(origins)
+    companyIdClaim
   })
 }

@@ -4,7 +4,7 @@ import { keyStoreFromEnv } from './dynamo-key-store'
 import type { Env } from './env'
 import { ConfigError, HttpError } from './errors'
 import { emptyResponse, jsonResponse } from './http-response'
-import type { KeyRecord, KeyStore } from './key-store'
+import { revokedByCompany, type KeyRecord, type KeyStore } from './key-store'
 import { loadPortalConfig } from './portal-config'
 import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
 
@@ -50,8 +50,8 @@ function portalCaller(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Prom
 
 function summarize(record: KeyRecord, companyRevokedBefore: number | undefined, nowSeconds: number): KeySummary {
   const createdSeconds = Date.parse(record.createdAt) / 1000
-  const revokedByCompany = companyRevokedBefore !== undefined && Math.floor(createdSeconds) < companyRevokedBefore
-  const revokedAt = record.revokedAt ?? (revokedByCompany ? new Date(companyRevokedBefore * 1000).toISOString() : undefined)
+  const companyRevoked = revokedByCompany(createdSeconds, companyRevokedBefore)
+  const revokedAt = record.revokedAt ?? (companyRevoked && companyRevokedBefore !== undefined ? new Date(companyRevokedBefore * 1000).toISOString() : undefined)
   const expired = Date.parse(record.expiresAt) / 1000 <= nowSeconds
   return {
     keyId: record.keyId,

@@ -3,7 +3,7 @@ import { parseDurationSeconds } from './duration'
 import { keyStoreFromEnv } from './dynamo-key-store'
 import { readEnv, type Env } from './env'
 import { ConfigError } from './errors'
-import type { KeyStore, RevocationFacts } from './key-store'
+import { revokedByCompany, type KeyStore, type RevocationFacts } from './key-store'
 import type { Logger } from './logger'
 import type { ApiKeyIdentity, DenyReason } from './verify-api-key'
 
@@ -29,8 +29,7 @@ interface CachedFacts {
  */
 function decide(facts: RevocationFacts, identity: ApiKeyIdentity): DenyReason | undefined {
   if (facts.keyRevokedAt !== undefined) return 'REVOKED'
-  const before = facts.companyRevokedBefore
-  if (before !== undefined && (identity.issuedAt === undefined || identity.issuedAt < before)) return 'REVOKED'
+  if (revokedByCompany(identity.issuedAt, facts.companyRevokedBefore)) return 'REVOKED'
   return undefined
 }
 
@@ -38,11 +37,12 @@ function decide(facts: RevocationFacts, identity: ApiKeyIdentity): DenyReason | 
  * The authorizer's revocation check: one store round trip per key per
  * `ttlSeconds`, cached in the container. If the store fails, an answer up to
  * `staleSeconds` old is used; with none, the key is denied (fail closed) and
- * the failure logged as such. A store outage can therefore never turn a
- * revoked key into an allowed one: at worst it keeps a known answer alive.
+ * the failure logged as such. A key known to be revoked stays denied through
+ * an outage; a revoke made during the outage is seen once the store answers.
  *
  * The worst-case delay before a revoke takes effect is `ttlSeconds` plus
- * API Gateway's own authorizer cache (`AUTHORIZER_CACHE_TTL`).
+ * API Gateway's own authorizer cache (`AUTHORIZER_CACHE_TTL`) while the store
+ * answers, and `staleSeconds` plus that cache while it does not.
  *
  * @example
  * const isRevoked = createRevocationCheck(store, { ttlSeconds: 30, staleSeconds: 300 }, logger)

@@ -178,8 +178,9 @@ export function verifyApiKey(token: string, config: ApiKeyConfig, nowSeconds: nu
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return deny('MISSING_EXP')
   if (nowSeconds - tolerance >= exp) return deny('EXPIRED')
   if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nbf > nowSeconds + tolerance)) return deny('NOT_YET_VALID')
-  // A future iat would let a key dodge a company-wide "revoked before" instant.
-  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat) || iat > nowSeconds + tolerance)) return deny('NOT_YET_VALID')
+  // A future iat would let a key dodge a company-wide "revoked before" instant. One second is always
+  // allowed: after a revoke-all, keys are issued with iat at the next second (see issueApiKey).
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat) || iat > nowSeconds + Math.max(tolerance, 1))) return deny('NOT_YET_VALID')
   if (config.issuer !== undefined && claims.iss !== config.issuer) return deny('BAD_ISSUER')
   if (config.audience !== undefined && !audienceMatches(claims.aud, config.audience)) return deny('BAD_AUDIENCE')
 

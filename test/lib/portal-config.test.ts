@@ -89,10 +89,9 @@ describe('loadPortalConfig: generic settings', () => {
     // Act
     const config = loadPortalConfig(GENERIC)
     // Assess
-    expect(config).toMatchObject({ issuer: GENERIC.PORTAL_ISSUER, audience: GENERIC.PORTAL_AUDIENCE, companyIdClaim: 'org_id', origins: ['http://127.0.0.1:4000'] })
+    expect(config).toMatchObject({ issuer: GENERIC.PORTAL_ISSUER, audience: GENERIC.PORTAL_AUDIENCE, companyIdClaim: 'org_id' })
     expect(config.jwksUri).toBeInstanceOf(URL)
     expect(Object.isFrozen(config)).toBe(true)
-    expect(Object.isFrozen(config.origins)).toBe(true)
   })
 
   it.each([
@@ -120,18 +119,6 @@ describe('loadPortalConfig: generic settings', () => {
   ])('refuses PORTAL_JWKS_URI=%s', (uri) => {
     expectConfigError(() => loadPortalConfig({ ...GENERIC, PORTAL_JWKS_URI: uri }), 'PORTAL_JWKS_URI')
   })
-
-  it('reads PORTAL_ORIGINS as a list of origins', () => {
-    const config = loadPortalConfig({ ...GENERIC, PORTAL_ORIGINS: 'https://portal.example.com, http://localhost:4000' })
-    expect(config.origins).toEqual(['https://portal.example.com', 'http://localhost:4000'])
-  })
-
-  it.each([['portal.example.com'], ['https://portal.example.com/'], ['https://portal.example.com/keys'], ['https://portal.example.com,*'], ['null']])(
-    'refuses PORTAL_ORIGINS=%j',
-    (origins) => {
-      expectConfigError(() => loadPortalConfig({ ...GENERIC, PORTAL_ORIGINS: origins }), 'PORTAL_ORIGINS')
-    }
-  )
 
   it('reads PORTAL_COMPANY_ID_CLAIM', () => {
     expect(loadPortalConfig({ ...GENERIC, PORTAL_COMPANY_ID_CLAIM: 'https://portal.example/org' }).companyIdClaim).toBe('https://portal.example/org')
