@@ -5,10 +5,33 @@ import { jsonResponse } from './http-response'
 import type { Logger } from './logger'
 
 /**
- * Turn any error into a JSON answer `{ message, code, requestId }`. A 4xx
- * whose error is marked `expose` keeps its message; everything else becomes a
- * generic 500 and the detail goes to the log only (by name, code and message:
- * errors here never carry secrets, and the logger scrubs token shapes anyway).
+ * The JSON answer `{ message, code, requestId }` for any thrown value. A 4xx
+ * (an error with `statusCode` 400-499, ours or another library's) keeps its
+ * message when marked `expose`; everything else becomes a generic 500 (or
+ * 503), and the detail goes to the log only: by name, code, message and cause.
+ * Errors here never carry secrets, and the logger scrubs token shapes anyway.
+ *
+ * @example
+ * catch (error) { return errorToResponse(error, context.awsRequestId, logger) }
+ */
+export function errorToResponse(error: unknown, requestId: string, logger: Logger): APIGatewayProxyStructuredResultV2 {
+  const fields = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown; expose?: unknown; message?: unknown; code?: unknown }) : {}
+  const status =
+    typeof fields.statusCode === 'number' && Number.isInteger(fields.statusCode) && fields.statusCode >= 400 && fields.statusCode <= 599 ? fields.statusCode : 500
+  const code = error instanceof DevPortalKeysError ? error.code : status < 500 ? 'ERR_REFUSED' : 'ERR_INTERNAL'
+  if (status < 500) {
+    logger.info('request refused', { status, code })
+    const message = fields.expose === true && typeof fields.message === 'string' ? fields.message : 'Request refused'
+    return jsonResponse(status, { message, code, requestId })
+  }
+  logger.error('request failed', { status, code, error })
+  // The body stays generic: a misconfigured deploy is the operator's business, not the caller's.
+  const body = status === 503 ? { message: 'Service Unavailable', code: 'ERR_UNAVAILABLE' } : { message: 'Internal Server Error', code: 'ERR_INTERNAL' }
+  return jsonResponse(status, { ...body, requestId })
+}
+
+/**
+ * Middy middleware answering any error with {@link errorToResponse}.
  *
  * @example
  * middy(core).use(httpErrorsMiddleware(logger))
@@ -17,19 +40,7 @@ export function httpErrorsMiddleware(logger: Logger): MiddlewareObj<unknown, API
   return {
     name: 'http-errors',
     onError: (request) => {
-      const error = request.error
-      const requestId = request.context.awsRequestId
-      if (error instanceof DevPortalKeysError && error.expose && error.statusCode < 500) {
-        logger.info('request refused', { status: error.statusCode, code: error.code })
-        request.response = jsonResponse(error.statusCode, { message: error.message, code: error.code, requestId })
-        return
-      }
-      const code = error instanceof DevPortalKeysError ? error.code : 'ERR_INTERNAL'
-      const status = error instanceof DevPortalKeysError && error.statusCode >= 500 ? error.statusCode : 500
-      logger.error('request failed', { status, code, error })
-      // The body stays generic: a misconfigured deploy is the operator's business, not the caller's.
-      const body = status === 503 ? { message: 'Service Unavailable', code: 'ERR_UNAVAILABLE' } : { message: 'Internal Server Error', code: 'ERR_INTERNAL' }
-      request.response = jsonResponse(status, { ...body, requestId })
+      request.response = errorToResponse(request.error, request.context.awsRequestId, logger)
     }
   }
 }

@@ -14,11 +14,11 @@
  *   masked, and body fields listed in `MOESIF_MASK_FIELDS` too.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
-import { STATUS_CODES } from 'node:http'
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import type moesif from 'moesif-aws-lambda'
 import type { MoesifEventData } from 'moesif-aws-lambda'
 import { readEnv, readList } from './env'
+import { errorToResponse } from './http-errors-middleware'
 import { Logger } from './logger'
 
 /** The event our protected API receives: HTTP API 2.0 behind a simple-response Lambda authorizer. */
@@ -56,7 +56,6 @@ const ALWAYS_MASKED_HEADERS: ReadonlySet<string> = new Set(['authorization', 'pr
 /** Deeper JSON than this is masked wholesale rather than walked. */
 const MAX_MASK_DEPTH = 64
 
-const GENERIC_5XX_MESSAGE = 'Internal Server Error'
 
 /**
  * Read the Moesif settings from the environment. An empty value counts as
@@ -330,29 +329,7 @@ async function respondSafely(handler: ApiHandler, event: ApiEvent, context: Cont
   try {
     return await handler(event, context)
   } catch (error) {
-    return errorResponse(error, logger)
-  }
-}
-
-function errorResponse(error: unknown, logger: Logger): APIGatewayProxyStructuredResultV2 {
-  const fields = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown; expose?: unknown; message?: unknown }) : {}
-  const statusCode =
-    typeof fields.statusCode === 'number' && Number.isInteger(fields.statusCode) && fields.statusCode >= 400 && fields.statusCode <= 599
-      ? fields.statusCode
-      : 500
-  let message: string
-  if (statusCode >= 500) {
-    logger.error('request failed', { statusCode, error: describeError(error) })
-    message = GENERIC_5XX_MESSAGE
-  } else if (fields.expose === true && typeof fields.message === 'string') {
-    message = fields.message
-  } else {
-    message = STATUS_CODES[statusCode] ?? 'Error'
-  }
-  return {
-    statusCode,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ message })
+    return errorToResponse(error, context.awsRequestId, logger)
   }
 }
 

@@ -248,13 +248,14 @@ describe('withMoesif against a healthy collector', () => {
 
     // Assess
     expect(result.statusCode).toBe(500)
-    expect(JSON.parse(result.body ?? '')).toEqual({ message: 'Internal Server Error' })
+    expect(JSON.parse(result.body ?? '')).toEqual({ message: 'Internal Server Error', code: 'ERR_INTERNAL', requestId: 'thrown-500' })
     expect(event?.response.status).toBe(500)
-    expect(event?.response.body).toEqual({ message: 'Internal Server Error' })
+    expect(event?.response.body).toEqual({ message: 'Internal Server Error', code: 'ERR_INTERNAL', requestId: 'thrown-500' })
     const errors = logLines.filter((l) => l.level === 'ERROR')
     expect(errors).toHaveLength(1)
-    expect(errors[0]?.error).toEqual({ name: 'Error', message: 'database password is hunter2' })
-    expect(JSON.stringify(errors)).not.toContain('deeper detail')
+    // Name, message and cause (for the operator), never the stack; the body above stays generic.
+    expect(errors[0]?.error).toEqual({ name: 'Error', message: 'database password is hunter2', cause: { name: 'Error', message: 'deeper detail' } })
+    expect(JSON.stringify(errors)).not.toContain('    at ')
   })
 
   it('keeps the status of a thrown 4xx and shows its message only with expose', async () => {
@@ -284,10 +285,10 @@ describe('withMoesif against a healthy collector', () => {
 
     // Assess
     expect(teapotResult.statusCode).toBe(418)
-    expect(JSON.parse(teapotResult.body ?? '')).toEqual({ message: 'short and stout' })
+    expect(JSON.parse(teapotResult.body ?? '')).toEqual({ message: 'short and stout', code: 'ERR_REFUSED', requestId: 'teapot' })
     expect(eventFor(events, 'teapot').response.status).toBe(418)
     expect(hiddenResult.statusCode).toBe(403)
-    expect(JSON.parse(hiddenResult.body ?? '')).toEqual({ message: 'Forbidden' })
+    expect(JSON.parse(hiddenResult.body ?? '')).toEqual({ message: 'Request refused', code: 'ERR_REFUSED', requestId: expect.any(String) })
     expect(eventFor(events, 'hidden').response.status).toBe(403)
     expect(invalidResult.statusCode).toBe(500)
     expect(eventFor(events, 'invalid').response.status).toBe(500)
@@ -437,7 +438,7 @@ describe('withMoesif without an application id', () => {
     expect(startupLines).toHaveLength(1)
     expect(startupLines[0]).toMatchObject({ level: 'INFO', message: 'moesif disabled: MOESIF_APPLICATION_ID is not set' })
     expect(result.statusCode).toBe(500)
-    expect(JSON.parse(result.body ?? '')).toEqual({ message: 'Internal Server Error' })
+    expect(JSON.parse(result.body ?? '')).toEqual({ message: 'Internal Server Error', code: 'ERR_INTERNAL', requestId: 'disabled' })
     expect(collector.requests).toEqual([])
   })
 })
