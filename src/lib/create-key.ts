@@ -1,10 +1,15 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import type { ApiKeyConfig } from './api-key-config'
+import { loadApiKeyConfig, type ApiKeyConfig } from './api-key-config'
 import { headerValue, tokenFromAuthorization } from './bearer-token'
 import { parseCreateKeyRequest } from './create-key-request'
+import { keyStoreFromEnv } from './dynamo-key-store'
+import type { Env } from './env'
 import { issueApiKey, type IssuedApiKey } from './issue-api-key'
 import { jsonResponse } from './http-response'
-import type { PortalIdentity, PortalTokenVerifier } from './portal-identity'
+import { keyRecordFor } from './key-record'
+import type { Logger } from './logger'
+import { loadPortalConfig } from './portal-config'
+import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
 
 /** What `createKey` needs; passed in so tests can hand it real parts on loopback. */
 export interface CreateKeyDeps {
@@ -38,4 +43,27 @@ export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEvent
     keyId: issued.keyId,
     expiresAt: new Date(issued.expiresAt * 1000).toISOString()
   })
+}
+
+/**
+ * The dependencies `POST /create-key` runs with, from the environment (with
+ * any fetched secrets laid over it): the signing key, the portal token
+ * verifier and, with `KEYS_TABLE`, the key store that records each key.
+ *
+ * @example
+ * const deps = createKeyDepsFromEnv(envWithFetchedSecrets(process.env, context), logger)
+ */
+export function createKeyDepsFromEnv(env: Env, logger: Logger): CreateKeyDeps {
+  const store = keyStoreFromEnv(env)
+  if (store === undefined) logger.warn('key records disabled: KEYS_TABLE is not set, so keys cannot be listed or revoked one by one')
+  return {
+    apiKeys: loadApiKeyConfig(env, 'sign'),
+    verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)),
+    nowSeconds: () => Date.now() / 1000,
+    companyRevokedBefore: store === undefined ? undefined : (companyId) => store.companyRevokedBefore(companyId),
+    onIssued: async (issued, owner, name) => {
+      await store?.putKey(keyRecordFor(issued, owner, name))
+      logger.info('key issued', { keyId: issued.keyId, orgId: owner.companyId, userId: owner.userId })
+    }
+  }
 }
