@@ -26,6 +26,21 @@ export interface LocalStack {
  * const stack = await startLocalStack({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret })
  */
 export async function startLocalStack(env: Record<string, string>, options: { readyTimeoutMs?: number; stateDir?: string } = {}): Promise<LocalStack> {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'dpk-state-'))
+  // A port found free can be taken before the stack binds it (other stacks, or this one's own
+  // ephemeral servers, start side by side): that one failure is retried on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, stateDir, options.readyTimeoutMs ?? 90_000)
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof PortTakenError)) throw error
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function startOnce(env: Record<string, string>, stateDir: string, readyTimeoutMs: number): Promise<LocalStack> {
   const port = await freePort()
   const lambdaPort = await freePort()
   let output = ''
@@ -34,7 +49,7 @@ export async function startLocalStack(env: Record<string, string>, options: { re
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? tmpdir(),
-      LOCAL_STATE_DIR: options.stateDir ?? mkdtempSync(join(tmpdir(), 'dpk-state-')),
+      LOCAL_STATE_DIR: stateDir,
       // No rebuild-on-change: an edit elsewhere in the tree must not swap bundles under a running test.
       ESBUILD_WATCH_PATTERN: '.no-watch',
       PORT: String(port),
@@ -58,9 +73,12 @@ export async function startLocalStack(env: Record<string, string>, options: { re
     })
   }
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 90_000)
+  const deadline = Date.now() + readyTimeoutMs
   while (!output.includes('Server ready')) {
-    if (child.exitCode !== null) throw new Error(`local stack exited with ${child.exitCode}:\n${output}`)
+    if (child.exitCode !== null) {
+      const message = `local stack exited with ${child.exitCode}:\n${output}`
+      throw output.includes('EADDRINUSE') ? new PortTakenError(message) : new Error(message)
+    }
     if (Date.now() > deadline) {
       await stop()
       throw new Error(`local stack not ready in time:\n${output}`)
