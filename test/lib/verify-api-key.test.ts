@@ -493,31 +493,21 @@ describe('verifyApiKey: shape and size', () => {
   })
 })
 
-describeApiKeySecuritySuite('verifyApiKey (ES256)', () => {
-  const env = envFor('ES256', { JWT_KID: 'k-1' })
-  const verifyConfig = loadApiKeyConfig(env, 'verify')
-  return {
-    companyIdField: 'org_id',
-    issue: async (nowSeconds, lifetimeSeconds) =>
-      (await issueApiKey(loadApiKeyConfig(env, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds, lifetimeSeconds })).apikey,
-    forge: async (nowSeconds) =>
-      (await issueApiKey(loadApiKeyConfig({ ...env, JWT_SECRET: secretFor('ES256', 'attacker') }, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds })).apikey,
-    attempt: async (token, nowSeconds) => token !== undefined && verifyApiKey(token, verifyConfig, nowSeconds).valid
-  }
-})
-
-describeApiKeySecuritySuite('verifyApiKey (HS256)', () => {
-  const env = envFor('HS256')
-  const verifyConfig = loadApiKeyConfig(env, 'verify')
-  return {
-    companyIdField: 'org_id',
-    issue: async (nowSeconds, lifetimeSeconds) =>
-      (await issueApiKey(loadApiKeyConfig(env, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds, lifetimeSeconds })).apikey,
-    forge: async (nowSeconds) =>
-      (await issueApiKey(loadApiKeyConfig({ ...env, JWT_SECRET: hmacSecret('HS256', 'attacker') }, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds })).apikey,
-    attempt: async (token, nowSeconds) => token !== undefined && verifyApiKey(token, verifyConfig, nowSeconds).valid
-  }
-})
+// The same shared suite, for one asymmetric and one HMAC configuration.
+for (const [alg, extra] of [['ES256', { JWT_KID: 'k-1' }], ['HS256', {}]] as const) {
+  describeApiKeySecuritySuite(`verifyApiKey (${alg})`, () => {
+    const env = envFor(alg, extra)
+    const verifyConfig = loadApiKeyConfig(env, 'verify')
+    return {
+      companyIdField: 'org_id',
+      issue: async (nowSeconds, lifetimeSeconds) =>
+        (await issueApiKey(loadApiKeyConfig(env, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds, lifetimeSeconds })).apikey,
+      forge: async (nowSeconds) =>
+        (await issueApiKey(loadApiKeyConfig({ ...env, JWT_SECRET: secretFor(alg, 'attacker') }, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds })).apikey,
+      attempt: async (token, nowSeconds) => token !== undefined && verifyApiKey(token, verifyConfig, nowSeconds).valid
+    }
+  })
+}
 
 describe('verifyApiKey: previous keys after a rotation', () => {
   const previous = pemKeyPair('rsa-2048', 'previous')
