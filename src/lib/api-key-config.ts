@@ -1,7 +1,6 @@
 import { createPublicKey, createSecretKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { JWT_ALGORITHMS, isHmac, isJwtAlgorithm, minHmacSecretBytes, type JwtAlgorithm } from './algorithms'
-import { parseDurationSeconds } from './duration'
-import { readEnv, requireEnv, type Env } from './env'
+import { readDurationSeconds, readEnv, requireEnv, type Env } from './env'
 import { ConfigError } from './errors'
 import { assertKeyFitsAlgorithm, importSigningKey, importVerifyingKey, samePublicKey } from './key-material'
 
@@ -49,12 +48,6 @@ function readClaimName(env: Env, variable: string, fallback: string): string {
   return name
 }
 
-function readSeconds(env: Env, variable: string, fallback: string, expected: string): number {
-  const seconds = parseDurationSeconds(readEnv(env, variable) ?? fallback)
-  if (seconds === undefined) throw new ConfigError(variable, expected)
-  return seconds
-}
-
 /**
  * Load and validate the API-key settings from the environment (`JWT_*`, or
  * the same names with the `PLUGIN_` prefix). Throws a {@link ConfigError}
@@ -99,7 +92,7 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
   const verifyingKeys: VerifyingKey[] = currentKey === undefined ? [] : [Object.freeze({ kid, alg: algorithm, key: currentKey })]
   verifyingKeys.push(...loadPreviousKeys(env, kid, role))
 
-  const expiresInSeconds = readSeconds(env, 'JWT_EXPIRES_IN', '30d', 'a number of seconds or a duration such as 30d, 12h or 15m')
+  const expiresInSeconds = readDurationSeconds(env, 'JWT_EXPIRES_IN', '30d', 'a number of seconds or a duration such as 30d, 12h or 15m')
   if (expiresInSeconds < 1) throw new ConfigError('JWT_EXPIRES_IN', 'at least 1 second')
 
   const userIdField = readClaimName(env, 'JWT_USER_ID_FIELD', 'sub')
@@ -116,7 +109,7 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
     expiresInSeconds,
     issuer: readEnv(env, 'JWT_ISSUER'),
     audience: readEnv(env, 'JWT_AUDIENCE'),
-    clockToleranceSeconds: readSeconds(env, 'JWT_CLOCK_TOLERANCE', '30', 'a number of seconds such as 30')
+    clockToleranceSeconds: readDurationSeconds(env, 'JWT_CLOCK_TOLERANCE', '30', 'a number of seconds such as 30')
   })
 }
 

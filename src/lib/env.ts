@@ -1,3 +1,4 @@
+import { parseDurationSeconds } from './duration'
 import { ConfigError } from './errors'
 
 /** The environment as handed to a Lambda: names to string values. */
@@ -46,4 +47,17 @@ export function readList(env: Env, name: string): string[] | undefined {
   if (value === undefined) return undefined
   const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
   return items.length === 0 ? undefined : items
+}
+
+/**
+ * Read a duration in whole seconds (`30`, `30d`, `12h`), `fallback` when unset.
+ * An unparseable value is a {@link ConfigError} saying what was `expected`.
+ *
+ * @example
+ * readDurationSeconds(process.env, 'JWT_EXPIRES_IN', '30d', 'a duration such as 30d') // 2592000
+ */
+export function readDurationSeconds(env: Env, name: string, fallback: string, expected: string): number {
+  const seconds = parseDurationSeconds(readEnv(env, name) ?? fallback)
+  if (seconds === undefined) throw new ConfigError(name, expected)
+  return seconds
 }

@@ -1,7 +1,6 @@
 import type { RevocationCheck } from './authorize-api-key'
-import { parseDurationSeconds } from './duration'
 import { keyStoreFromEnv } from './dynamo-key-store'
-import { readEnv, type Env } from './env'
+import { readDurationSeconds, type Env } from './env'
 import { ConfigError } from './errors'
 import { revokedByCompany, type KeyStore, type RevocationFacts } from './key-store'
 import type { Logger } from './logger'
@@ -103,13 +102,8 @@ export function revocationCheckFromEnv(env: Env, logger: Logger): RevocationChec
     logger.warn('revocation disabled: KEYS_TABLE is not set, so only signature and expiry are checked')
     return undefined
   }
-  const seconds = (variable: string, fallback: string): number => {
-    const value = parseDurationSeconds(readEnv(env, variable) ?? fallback)
-    if (value === undefined) throw new ConfigError(variable, 'a number of seconds')
-    return value
-  }
-  const ttlSeconds = seconds('REVOCATION_CACHE_TTL', '30')
-  const staleSeconds = seconds('REVOCATION_STALE_TTL', '300')
+  const ttlSeconds = readDurationSeconds(env, 'REVOCATION_CACHE_TTL', '30', 'a number of seconds')
+  const staleSeconds = readDurationSeconds(env, 'REVOCATION_STALE_TTL', '300', 'a number of seconds')
   if (staleSeconds < ttlSeconds) throw new ConfigError('REVOCATION_STALE_TTL', 'at least REVOCATION_CACHE_TTL')
   return createRevocationCheck(store, { ttlSeconds, staleSeconds }, logger)
 }
