@@ -13,7 +13,13 @@ export interface PortalConfig {
   readonly companyIdClaim: string
 }
 
-function isLoopback(url: URL): boolean {
+/**
+ * Whether a URL points at this machine's loopback interface.
+ *
+ * @example
+ * isLoopbackUrl(new URL('http://127.0.0.1:3000/')) // true
+ */
+export function isLoopbackUrl(url: URL): boolean {
   return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
 }
 
@@ -25,7 +31,7 @@ function parseHttpsUrl(value: string, variable: string): URL {
     throw new ConfigError(variable, 'an absolute URL')
   }
   // Keys fetched over plain HTTP could be swapped in transit; loopback is for local runs and tests.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(url))) {
     throw new ConfigError(variable, 'an https:// URL (http:// only on 127.0.0.1 or localhost)')
   }
   return url

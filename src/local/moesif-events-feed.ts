@@ -2,6 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { readEnv, type Env } from '../lib/env'
 import { HttpError } from '../lib/errors'
 import { jsonResponse } from '../lib/http-response'
+import { isLoopbackUrl } from '../lib/portal-config'
 import type { MoesifWireEvent } from './moesif-collector'
 
 /**
@@ -21,8 +22,6 @@ export interface MoesifEventsFeedDeps {
 const MAX_EVENTS = 20
 const COLLECTOR_TIMEOUT_MS = 2000
 
-const isLoopback = (url: URL): boolean => url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
-
 /**
  * Read the collector's address from `MOESIF_BASE_URI`: only a loopback one
  * counts, so the console never calls out to Moesif's real API.
@@ -33,7 +32,7 @@ const isLoopback = (url: URL): boolean => url.hostname === '127.0.0.1' || url.ho
 export function loadMoesifEventsFeedDeps(env: Env, fetchImpl: typeof fetch = fetch): MoesifEventsFeedDeps {
   const baseUri = readEnv(env, 'MOESIF_BASE_URI')
   let collectorUri: string | undefined
-  if (readEnv(env, 'MOESIF_APPLICATION_ID') !== undefined && baseUri !== undefined && URL.canParse(baseUri) && isLoopback(new URL(baseUri))) {
+  if (readEnv(env, 'MOESIF_APPLICATION_ID') !== undefined && baseUri !== undefined && URL.canParse(baseUri) && isLoopbackUrl(new URL(baseUri))) {
     collectorUri = baseUri.replace(/\/+$/, '')
   }
   return { collectorUri, fetch: fetchImpl }
