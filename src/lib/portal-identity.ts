@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose'
 import { HttpError } from './errors'
+import { isIdentifier } from './identifier'
 import type { PortalConfig } from './portal-config'
 
 /** The portal user behind a request, from the verified ID token only. */
@@ -11,7 +12,6 @@ export interface PortalIdentity {
 
 /** ID tokens from Auth0 and Okta are asymmetric; a shared-secret token can never be a portal login. */
 const PORTAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA']
-const MAX_ID_LENGTH = 256
 
 /** Verifies a portal ID token and returns who it names. */
 export type PortalTokenVerifier = (token: string | undefined) => Promise<PortalIdentity>
@@ -69,14 +69,14 @@ export function createPortalTokenVerifier(config: PortalConfig): PortalTokenVeri
       throw new HttpError(401, 'ERR_PORTAL_TOKEN_INVALID', 'Invalid portal ID token', { cause: new Error(code) })
     }
     const userId = payload.sub
-    if (typeof userId !== 'string' || userId === '' || userId.length > MAX_ID_LENGTH) {
+    if (!isIdentifier(userId)) {
       throw new HttpError(401, 'ERR_PORTAL_TOKEN_INVALID', 'Invalid portal ID token')
     }
     // Own properties only: a claim name such as "toString" must not find Object.prototype's.
     const claimed = Object.hasOwn(payload, config.companyIdClaim) ? payload[config.companyIdClaim] : undefined
     let companyId = userId
     if (claimed !== undefined) {
-      if (typeof claimed !== 'string' || claimed === '' || claimed.length > MAX_ID_LENGTH) {
+      if (!isIdentifier(claimed)) {
         throw new HttpError(401, 'ERR_PORTAL_TOKEN_INVALID', `Invalid portal ID token: ${config.companyIdClaim} must be a non-empty string`)
       }
       companyId = claimed

@@ -1,6 +1,7 @@
 import { constants, createHmac, timingSafeEqual, verify as verifySignature } from 'node:crypto'
 import { digestOf, isHmac, type JwtAlgorithm } from './algorithms'
 import type { ApiKeyConfig, VerifyingKey } from './api-key-config'
+import { isIdentifier } from './identifier'
 
 /** Why a key was denied: a stable code for logs and metrics. */
 export type DenyReason =
@@ -43,7 +44,6 @@ export const MAX_TOKEN_BYTES = 8192
 const B64URL_SEGMENT = /^[A-Za-z0-9_-]+$/
 /** Header parameters we understand. Anything else is tolerated only if not `crit`-listed; `crit` itself is refused. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
-const MAX_ID_LENGTH = 256
 
 const deny = (reason: DenyReason): ApiKeyVerification => ({ valid: false, reason })
 
@@ -109,10 +109,6 @@ function audienceMatches(aud: unknown, expected: string): boolean {
 /** A claim the token itself carries, never one inherited from Object.prototype. */
 function ownClaim(claims: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(claims, name) ? claims[name] : undefined
-}
-
-function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH
 }
 
 /**
@@ -185,11 +181,11 @@ export function verifyApiKey(token: string, config: ApiKeyConfig, nowSeconds: nu
   if (config.audience !== undefined && !audienceMatches(claims.aud, config.audience)) return deny('BAD_AUDIENCE')
 
   const orgId = ownClaim(claims, config.companyIdField)
-  if (!isId(orgId)) return deny('BAD_COMPANY')
+  if (!isIdentifier(orgId)) return deny('BAD_COMPANY')
   const userId = ownClaim(claims, config.userIdField)
-  if (userId !== undefined && !isId(userId)) return deny('BAD_USER')
+  if (userId !== undefined && !isIdentifier(userId)) return deny('BAD_USER')
   const jti = claims.jti
-  if (jti !== undefined && !isId(jti)) return deny('MALFORMED')
+  if (jti !== undefined && !isIdentifier(jti)) return deny('MALFORMED')
 
   return {
     valid: true,
