@@ -19,7 +19,7 @@ async function stageOf({ options, resolveConfigurationProperty }) {
 // document leaves them out; the template test checks this exact list.
 const localFunctions = () => ({
   localConsole: {
-    handler: 'src/handlers/local-console.handler',
+    handler: 'src/local/handlers/local-console.handler',
     description: 'Local stage only: the key console page and its script and stylesheet',
     // Read from disk on each request, so an edit to the page shows on reload.
     environment: { LOCAL_CONSOLE_DIR: join(__dirname, '..', 'src', 'local', 'console') },
@@ -30,7 +30,7 @@ const localFunctions = () => ({
     ]
   },
   localLogin: {
-    handler: 'src/handlers/local-login.handler',
+    handler: 'src/local/handlers/local-login.handler',
     description: 'Local stage only: signs in as a dev user of the local identity provider',
     // Where `npm start` keeps the local identity provider's key pair. Set here, not in
     // provider.environment, so no deployed function carries even an empty LOCAL_STATE_DIR.
@@ -38,7 +38,7 @@ const localFunctions = () => ({
     events: [{ httpApi: { method: 'POST', path: '/local/login' } }]
   },
   localMoesifEvents: {
-    handler: 'src/handlers/local-moesif-events.handler',
+    handler: 'src/local/handlers/local-moesif-events.handler',
     description: 'Local stage only: the events the local Moesif collector received',
     events: [{ httpApi: { method: 'GET', path: '/local/moesif-events' } }]
   }

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { KEY_TABLE_SCHEMA, KEY_TABLE_TTL_ATTRIBUTE } from '../src/lib/key-table'
+import { KEY_TABLE_SCHEMA, KEY_TABLE_TTL_ATTRIBUTE } from '../src/lib/store/key-table'
 import { documentedRoutes, LOCAL_ONLY_FUNCTIONS, LOCAL_ONLY_ROUTES } from './support/openapi-contract'
 import { packageService, resourcesOfType, type CloudFormationTemplate, type PackagedService } from './support/package-template'
 

@@ -1,11 +1,11 @@
 import middy from '@middy/core'
-import { loadApiKeyConfig, type ApiKeyConfig } from '../lib/api-key-config'
-import { authorizeApiKey, type RevocationCheck } from '../lib/authorize-api-key'
-import { allowResult, denyResult, readAuthorizerEvent, type AuthorizerEvent, type AuthorizerResult } from '../lib/authorizer-event'
-import { configFrom, configMiddleware } from '../lib/config-middleware'
-import { Logger } from '../lib/logger'
-import { revocationCheckFromEnv } from '../lib/revocation-check'
-import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/secret-sources'
+import { loadApiKeyConfig, type ApiKeyConfig } from '../lib/keys/api-key-config'
+import { authorizeApiKey, type RevocationCheck } from '../lib/authorizer/authorize-api-key'
+import { allowResult, denyResult, readAuthorizerEvent, type AuthorizerEvent, type AuthorizerResult } from '../lib/authorizer/authorizer-event'
+import { configFrom, configMiddleware } from '../lib/runtime/config-middleware'
+import { Logger } from '../lib/runtime/logger'
+import { revocationCheckFromEnv } from '../lib/authorizer/revocation-check'
+import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/keys/secret-sources'
 
 const logger = new Logger({ service: 'authorizer' })
 
@@ -20,7 +20,7 @@ interface AuthorizerConfig {
  * it drops in for the reference authorizer too.
  */
 // No early-timeout timer: a verification takes microseconds, and the timer would cost more than the work;
-// the revocation lookup has its own bounds (src/lib/dynamodb-lite.ts).
+// the revocation lookup has its own bounds (src/lib/store/dynamodb-lite.ts).
 export const handler = middy<AuthorizerEvent, AuthorizerResult>({ timeoutEarlyInMillis: 0 })
   .use(secretSourcesMiddleware(process.env, 'verify'))
   .use(

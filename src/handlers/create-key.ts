@@ -1,10 +1,10 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { configFrom, configMiddleware } from '../lib/config-middleware'
-import { createKey, createKeyDepsFromEnv, type CreateKeyDeps } from '../lib/create-key'
-import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
-import { Logger } from '../lib/logger'
-import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/secret-sources'
+import { configFrom, configMiddleware } from '../lib/runtime/config-middleware'
+import { createKey, createKeyDepsFromEnv, type CreateKeyDeps } from '../lib/portal/create-key'
+import { httpErrorsMiddleware } from '../lib/http/http-errors-middleware'
+import { Logger } from '../lib/runtime/logger'
+import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/keys/secret-sources'
 
 const logger = new Logger({ service: 'create-key' })
 

@@ -1,12 +1,12 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { loadApiKeyConfig } from '../lib/api-key-config'
-import { configFrom, configMiddleware } from '../lib/config-middleware'
-import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
-import { jsonResponse } from '../lib/http-response'
-import { publicJwks, type JwksDocument } from '../lib/jwks'
-import { Logger } from '../lib/logger'
-import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/secret-sources'
+import { loadApiKeyConfig } from '../lib/keys/api-key-config'
+import { configFrom, configMiddleware } from '../lib/runtime/config-middleware'
+import { httpErrorsMiddleware } from '../lib/http/http-errors-middleware'
+import { jsonResponse } from '../lib/http/http-response'
+import { publicJwks, type JwksDocument } from '../lib/keys/jwks'
+import { Logger } from '../lib/runtime/logger'
+import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/keys/secret-sources'
 
 const logger = new Logger({ service: 'jwks' })
 

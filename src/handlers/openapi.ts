@@ -1,9 +1,9 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
-import { jsonResponse } from '../lib/http-response'
-import { Logger } from '../lib/logger'
-import { OPENAPI_DOCUMENT } from '../lib/openapi'
+import { httpErrorsMiddleware } from '../lib/http/http-errors-middleware'
+import { jsonResponse } from '../lib/http/http-response'
+import { Logger } from '../lib/runtime/logger'
+import { OPENAPI_DOCUMENT } from '../lib/http/openapi'
 
 const logger = new Logger({ service: 'openapi' })
 

@@ -1,9 +1,9 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { httpErrorsMiddleware } from '../lib/http-errors-middleware'
-import { Logger } from '../lib/logger'
-import { moesifSettingsFromEnv, withMoesif } from '../lib/moesif'
-import { whoami } from '../lib/whoami'
+import { httpErrorsMiddleware } from '../lib/http/http-errors-middleware'
+import { Logger } from '../lib/runtime/logger'
+import { moesifSettingsFromEnv, withMoesif } from '../lib/moesif/moesif'
+import { whoami } from '../lib/api/whoami'
 
 const logger = new Logger({ service: 'whoami' })
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { HttpError } from '../lib/errors'
+import { HttpError } from '../lib/runtime/errors'
 
 /**
  * The local key console's static files: one page, its script and its

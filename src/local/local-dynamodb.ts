@@ -1,7 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb'
 import dynalite from 'dynalite'
 import type { AddressInfo } from 'node:net'
-import { KEY_TABLE_SCHEMA } from '../lib/key-table'
+import { KEY_TABLE_SCHEMA } from '../lib/store/key-table'
 
 /** A dynalite server on 127.0.0.1. */
 export interface LocalDynamoDb {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { readEnv, type Env } from '../lib/env'
-import { ConfigError, HttpError } from '../lib/errors'
-import { jsonResponse } from '../lib/http-response'
+import { readEnv, type Env } from '../lib/runtime/env'
+import { ConfigError, HttpError } from '../lib/runtime/errors'
+import { jsonResponse } from '../lib/http/http-response'
 import { LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, mintIdToken, type IdentityProviderKeys } from './identity-provider'
 
 /**

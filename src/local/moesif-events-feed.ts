@@ -1,8 +1,8 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { readEnv, type Env } from '../lib/env'
-import { HttpError } from '../lib/errors'
-import { jsonResponse } from '../lib/http-response'
-import { isLoopbackUrl } from '../lib/portal-config'
+import { readEnv, type Env } from '../lib/runtime/env'
+import { HttpError } from '../lib/runtime/errors'
+import { jsonResponse } from '../lib/http/http-response'
+import { isLoopbackUrl } from '../lib/portal/portal-config'
 import type { MoesifWireEvent } from './moesif-collector'
 
 /**

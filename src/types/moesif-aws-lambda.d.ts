@@ -1,6 +1,6 @@
 /**
  * Types for moesif-aws-lambda 1.3.2, which ships none. Only what this project
- * uses is described; see `src/lib/moesif.ts` for the safe wrapper around it.
+ * uses is described; see `src/lib/moesif/` for the safe wrapper around it.
  * The package is CommonJS (`module.exports = function (options, handler)`).
  */
 declare module 'moesif-aws-lambda' {

@@ -5,9 +5,9 @@
  * principal, so it drops in where the reference authorizer was.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { loadApiKeyConfig } from '../../src/lib/api-key-config'
-import type { AuthorizerEvent, AuthorizerResult } from '../../src/lib/authorizer-event'
-import { issueApiKey, type IssuedApiKey } from '../../src/lib/issue-api-key'
+import { loadApiKeyConfig } from '../../src/lib/keys/api-key-config'
+import type { AuthorizerEvent, AuthorizerResult } from '../../src/lib/authorizer/authorizer-event'
+import { issueApiKey, type IssuedApiKey } from '../../src/lib/keys/issue-api-key'
 import { coldStartAuthorizer, type DeployedHandler } from '../support/deployed-handlers'
 import { envFor, publicPemFor, secretFor, type EnvRecord } from '../support/keys'
 import {

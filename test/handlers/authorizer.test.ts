@@ -5,8 +5,8 @@
  */
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { loadApiKeyConfig } from '../../src/lib/api-key-config'
-import { issueApiKey } from '../../src/lib/issue-api-key'
+import { loadApiKeyConfig } from '../../src/lib/keys/api-key-config'
+import { issueApiKey } from '../../src/lib/keys/issue-api-key'
 import { coldStartModule } from '../support/cold-start'
 import { lambdaInvoker } from '../support/deployed-handlers'
 import { authorizerEvent } from '../support/events'

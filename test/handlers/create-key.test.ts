@@ -5,9 +5,9 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { loadApiKeyConfig } from '../../src/lib/api-key-config'
-import { issueApiKey } from '../../src/lib/issue-api-key'
-import { verifyApiKey } from '../../src/lib/verify-api-key'
+import { loadApiKeyConfig } from '../../src/lib/keys/api-key-config'
+import { issueApiKey } from '../../src/lib/keys/issue-api-key'
+import { verifyApiKey } from '../../src/lib/keys/verify-api-key'
 import {
   generateIdentityProviderKeys,
   LOCAL_IDP_AUDIENCE,

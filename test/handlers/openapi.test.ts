@@ -1,7 +1,7 @@
 /** The deployed `GET /openapi.json` export with a real payload 2.0 event. */
 import { describe, expect, it } from 'vitest'
 import { handler } from '../../src/handlers/openapi'
-import { OPENAPI_DOCUMENT } from '../../src/lib/openapi'
+import { OPENAPI_DOCUMENT } from '../../src/lib/http/openapi'
 import { httpApiEvent, lambdaContext } from '../support/events'
 
 describe('openapi handler', () => {

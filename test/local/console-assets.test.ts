@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { HttpError } from '../../src/lib/errors'
+import { HttpError } from '../../src/lib/runtime/errors'
 import { CONSOLE_ASSETS, consoleAsset } from '../../src/local/console-assets'
 
 const DIR = 'src/local/console'

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { decodeJwt } from 'jose'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { ConfigError, HttpError } from '../../src/lib/errors'
-import { loadPortalConfig } from '../../src/lib/portal-config'
-import { createPortalTokenVerifier } from '../../src/lib/portal-identity'
+import { ConfigError, HttpError } from '../../src/lib/runtime/errors'
+import { loadPortalConfig } from '../../src/lib/portal/portal-config'
+import { createPortalTokenVerifier } from '../../src/lib/portal/portal-identity'
 import { LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, startJwksServer, type JwksServer } from '../../src/local/identity-provider'
 import { ensureLocalState } from '../../src/local/local-state'
 import { loadLocalLoginDeps, localLogin, parseLocalLoginRequest } from '../../src/local/local-login'
@@ -119,10 +119,10 @@ describe('local-login handler (the local-stage export)', () => {
     // Prepare: a stack that trusts Auth0, not the local identity provider.
     useProcessEnv({ PORTAL_ISSUER: 'https://tenant.eu.auth0.com/', PORTAL_AUDIENCE: 'client' })
     vi.resetModules()
-    const { setLogSink } = await import('../../src/lib/logger')
+    const { setLogSink } = await import('../../src/lib/runtime/logger')
     const lines: string[] = []
     const restore = setLogSink((line) => lines.push(line))
-    const { handler } = await import('../../src/handlers/local-login')
+    const { handler } = await import('../../src/local/handlers/local-login')
 
     // Act
     const event = { ...httpApiEvent({ method: 'POST', path: '/local/login' }), body: '{"sub":"auth0|alice"}' }

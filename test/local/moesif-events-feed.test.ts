@@ -1,6 +1,6 @@
 /** `GET /local/moesif-events` against a real collector on loopback. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { HttpError } from '../../src/lib/errors'
+import { HttpError } from '../../src/lib/runtime/errors'
 import { closedPortBaseUri, startMoesifCollector, type MoesifCollector, type MoesifWireEvent } from '../../src/local/moesif-collector'
 import { loadMoesifEventsFeedDeps, recentMoesifEvents } from '../../src/local/moesif-events-feed'
 

@@ -37,7 +37,7 @@ export interface ManualColdStart<M> extends ColdStarted<M> {
 export async function loadColdStart<M>(load: () => Promise<M>, env: EnvRecord, lines: string[] = []): Promise<ManualColdStart<M>> {
   useProcessEnv(env)
   vi.resetModules()
-  const { setLogSink } = await import('../../src/lib/logger')
+  const { setLogSink } = await import('../../src/lib/runtime/logger')
   const restoreLogSink = setLogSink((line) => lines.push(line))
   try {
     return { module: await load(), lines, restoreLogSink }

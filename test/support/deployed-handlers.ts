@@ -9,7 +9,7 @@
  * of another handler may set a different environment.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
-import type { AuthorizerEvent, AuthorizerResult } from '../../src/lib/authorizer-event'
+import type { AuthorizerEvent, AuthorizerResult } from '../../src/lib/authorizer/authorizer-event'
 import { loadColdStart } from './cold-start'
 import { authorizerEvent, httpApiEvent, lambdaContext } from './events'
 import type { EnvRecord } from './keys'

@@ -4,8 +4,8 @@
  * (creating one takes a few milliseconds with createTableMs 0).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoKeyStore } from '../../src/lib/dynamo-key-store'
-import type { KeyRecord } from '../../src/lib/key-store'
+import { DynamoKeyStore } from '../../src/lib/store/dynamo-key-store'
+import type { KeyRecord } from '../../src/lib/store/key-store'
 import { ensureKeyTable, localDynamoDbClient, startLocalDynamoDb } from '../../src/local/local-dynamodb'
 
 /** A running in-memory dynalite with a client for it. */

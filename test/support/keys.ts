@@ -8,7 +8,7 @@
  * most once per kind and slot, and no two files share keys.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { isHmac, minHmacSecretBytes, type JwtAlgorithm } from '../../src/lib/algorithms'
+import { isHmac, minHmacSecretBytes, type JwtAlgorithm } from '../../src/lib/keys/algorithms'
 
 /** A PEM key pair: PKCS#8 private key and SPKI public key. */
 export interface PemKeyPair {

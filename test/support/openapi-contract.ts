@@ -6,7 +6,7 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020'
 import { expect } from 'vitest'
-import { OPENAPI_DOCUMENT, type OpenApiDocument, type OpenApiMethod, type OpenApiResponse } from '../../src/lib/openapi'
+import { OPENAPI_DOCUMENT, type OpenApiDocument, type OpenApiMethod, type OpenApiResponse } from '../../src/lib/http/openapi'
 
 const DOCUMENT_ID = 'https://dev-portal-keys.invalid/openapi.json'
 const METHODS: readonly OpenApiMethod[] = ['get', 'post', 'delete']
