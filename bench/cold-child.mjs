@@ -10,7 +10,10 @@ import { pathToFileURL } from 'node:url'
 
 const require = createRequire(import.meta.url)
 // The AWS SDK clients loaded so far (every CommonJS module loaded, by require or import, is in require's cache).
-const sdkClients = () => [...new Set(Object.keys(require.cache).flatMap((file) => /[/\\]node_modules[/\\]@aws-sdk[/\\](client-[a-z0-9-]+)[/\\]/.exec(file)?.[1] ?? []))].sort()
+const sdkClients = () =>
+  [
+    ...new Set(Object.keys(require.cache).flatMap((file) => /[/\\]node_modules[/\\]@aws-sdk[/\\](client-[a-z0-9-]+)[/\\]/.exec(file)?.[1] ?? []))
+  ].sort()
 
 const t0 = performance.now()
 const spec = JSON.parse(process.env.BENCH_COLD_SPEC)
@@ -44,5 +47,16 @@ if (spec.style === 'callback') {
 }
 const t2 = performance.now() - snapshotMs
 // fd 3 is a pipe to the parent; stdout (the handler's logs) goes to /dev/null.
-writeSync(3, JSON.stringify({ loadMs: t1 - t0, firstMs: t2 - t1, totalMs: t2 - t0, sinceProcessStartMs: t2, result, sdkAfterLoad, sdkAfterFirstCall: sdkClients() }))
+writeSync(
+  3,
+  JSON.stringify({
+    loadMs: t1 - t0,
+    firstMs: t2 - t1,
+    totalMs: t2 - t0,
+    sinceProcessStartMs: t2,
+    result,
+    sdkAfterLoad,
+    sdkAfterFirstCall: sdkClients()
+  })
+)
 process.exit(0)

@@ -64,7 +64,12 @@ try {
     await collector.close()
   }
 
-  moesif = await runMoesif({ script: join(ROOT, 'bench', 'moesif-child.mjs'), handler: prepared.handlers.whoami, collectorModule: prepared.helpers.moesifCollector, log: logger('moesif') })
+  moesif = await runMoesif({
+    script: join(ROOT, 'bench', 'moesif-child.mjs'),
+    handler: prepared.handlers.whoami,
+    collectorModule: prepared.helpers.moesifCollector,
+    log: logger('moesif')
+  })
 } finally {
   await db.close()
 }

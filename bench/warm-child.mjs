@@ -113,7 +113,13 @@ process.on('message', async (message) => {
     else if (message.type === 'summary') {
       const summary = {}
       for (const [kind, list] of pooled) {
-        summary[kind] = { count: list.length, p50: quantile(list, 0.5), p99: quantile(list, 0.99), p999: quantile(list, 0.999), max: list.reduce((a, b) => (b > a ? b : a), 0) }
+        summary[kind] = {
+          count: list.length,
+          p50: quantile(list, 0.5),
+          p99: quantile(list, 0.99),
+          p999: quantile(list, 0.999),
+          max: list.reduce((a, b) => (b > a ? b : a), 0)
+        }
       }
       process.send({ type: 'summary', id: message.id, summary })
     } else if (message.type === 'exit') process.exit(0)

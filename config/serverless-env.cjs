@@ -56,7 +56,9 @@ module.exports.portalOrigins = () => {
       parsed = undefined
     }
     if (parsed === undefined || parsed.origin !== origin) {
-      throw new Error(`PORTAL_ORIGINS must be a comma-separated list of origins such as https://portal.example.com (scheme, host and port only); got an entry that is not one`)
+      throw new Error(
+        `PORTAL_ORIGINS must be a comma-separated list of origins such as https://portal.example.com (scheme, host and port only); got an entry that is not one`
+      )
     }
   }
   return origins

@@ -91,11 +91,19 @@ describe('serverless package (stage prod)', () => {
   it('grants only the DynamoDB actions used, on the key table and its indexes, and no "*" resource', () => {
     const roles = resourcesOfType(packaged.template, 'AWS::IAM::Role')
     const statements = roles.flatMap(([, role]) =>
-      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>).flatMap((p) => p.PolicyDocument.Statement)
+      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>).flatMap(
+        (p) => p.PolicyDocument.Statement
+      )
     )
     const dynamo = statements.filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')))
     expect(dynamo).toHaveLength(1)
-    expect([...dynamo[0]!.Action].sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'])
+    expect([...dynamo[0]!.Action].sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem'
+    ])
     expect(dynamo[0]!.Resource).toEqual([
       { 'Fn::GetAtt': ['KeysTable', 'Arn'] },
       { 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['KeysTable', 'Arn'] }, 'index', '*']] }
@@ -135,7 +143,9 @@ describe('serverless package (stage local): the key console appears only here', 
 
 describe('config/local-functions.cjs', () => {
   type Resolver = { options: Record<string, unknown>; resolveConfigurationProperty?: (path: string[]) => Promise<unknown> }
-  const { functions } = createRequire(import.meta.url)('../config/local-functions.cjs') as { functions: (resolver: Resolver) => Promise<Record<string, unknown>> }
+  const { functions } = createRequire(import.meta.url)('../config/local-functions.cjs') as {
+    functions: (resolver: Resolver) => Promise<Record<string, unknown>>
+  }
 
   it('adds the console functions in the local stage only, defaulting to dev like provider.stage', async () => {
     expect(Object.keys(await functions({ options: { stage: 'local' } }))).toEqual([...LOCAL_ONLY_FUNCTIONS])
@@ -149,11 +159,15 @@ describe('config/local-functions.cjs', () => {
 describe('serverless package with the secret in a key store', () => {
   const statementsOf = (packaged: PackagedService) =>
     resourcesOfType(packaged.template, 'AWS::IAM::Role').flatMap(([, role]) =>
-      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap((p) => p.PolicyDocument.Statement)
+      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap(
+        (p) => p.PolicyDocument.Statement
+      )
     )
 
   it('grants ssm:GetParameters on exactly the configured parameters', async () => {
-    const packaged = await packageService({ env: { JWT_SECRET_SSM_PARAMETER: '/dpk/prod/jwt-secret', JWT_VERIFY_KEY_SSM_PARAMETER: '/dpk/prod/jwt-verify-key' } })
+    const packaged = await packageService({
+      env: { JWT_SECRET_SSM_PARAMETER: '/dpk/prod/jwt-secret', JWT_VERIFY_KEY_SSM_PARAMETER: '/dpk/prod/jwt-verify-key' }
+    })
     const ssm = statementsOf(packaged).filter((st) => st.Action.some((a) => a.startsWith('ssm:')))
     expect(ssm).toEqual([
       {

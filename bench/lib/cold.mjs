@@ -12,7 +12,10 @@ const COLD_START_TIMEOUT_MS = 30_000
 function coldStart(script, spec, env) {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(process.execPath, [script], { env: { ...env, BENCH_COLD_SPEC: JSON.stringify(spec) }, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [script], {
+      env: { ...env, BENCH_COLD_SPEC: JSON.stringify(spec) },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe']
+    })
     const timer = setTimeout(() => child.kill('SIGKILL'), COLD_START_TIMEOUT_MS)
     let report = ''
     let stderr = ''
@@ -40,11 +43,27 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
   const material = generateKeyMaterial('HS256')
   const token = () => signToken(material, apiKeyClaims(Math.floor(Math.random() * 1e6), Math.floor(Date.now() / 1000)))
   const ours = (extra) =>
-    lambdaBaseEnv('dev-portal-keys-prod-authorizer', { NODE_OPTIONS: '--enable-source-maps', JWT_ALGORITHM: 'HS256', JWT_KID: KID, JWT_SECRET: material.secret, LOG_LEVEL: 'INFO', ...extra })
-  const whoamiEnv = (extra) => lambdaBaseEnv('dev-portal-keys-prod-whoami', { NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'INFO', MOESIF_MAX_WAIT_MS: '100', ...extra })
+    lambdaBaseEnv('dev-portal-keys-prod-authorizer', {
+      NODE_OPTIONS: '--enable-source-maps',
+      JWT_ALGORITHM: 'HS256',
+      JWT_KID: KID,
+      JWT_SECRET: material.secret,
+      LOG_LEVEL: 'INFO',
+      ...extra
+    })
+  const whoamiEnv = (extra) =>
+    lambdaBaseEnv('dev-portal-keys-prod-whoami', { NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'INFO', MOESIF_MAX_WAIT_MS: '100', ...extra })
 
   const cases = [
-    { id: 'empty', label: 'empty handler (Node + runner only)', path: prepared.emptyHandler, style: 'async', event: () => ({}), env: lambdaBaseEnv('empty'), ok: (r) => r?.ok === true },
+    {
+      id: 'empty',
+      label: 'empty handler (Node + runner only)',
+      path: prepared.emptyHandler,
+      style: 'async',
+      event: () => ({}),
+      env: lambdaBaseEnv('empty'),
+      ok: (r) => r?.ok === true
+    },
     {
       id: 'baseline',
       label: 'baseline, bundled like ours (jsonwebtoken 8.5.1; esbuild, minified, CommonJS)',
@@ -72,7 +91,15 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
       env: lambdaBaseEnv('floor', { JWT_ALGORITHM: 'HS256', JWT_VERIFY_KEY: material.verifyKey }),
       ok: allowedByOurs
     },
-    { id: 'authorizer', label: 'our authorizer, no KEYS_TABLE', path: prepared.handlers.authorizer, style: 'async', event: () => httpApiAuthorizerEvent(token(), 1), env: ours(), ok: allowedByOurs },
+    {
+      id: 'authorizer',
+      label: 'our authorizer, no KEYS_TABLE',
+      path: prepared.handlers.authorizer,
+      style: 'async',
+      event: () => httpApiAuthorizerEvent(token(), 1),
+      env: ours(),
+      ok: allowedByOurs
+    },
     {
       id: 'authorizer-keys-table',
       label: 'our authorizer + KEYS_TABLE (first call looks up dynalite)',
@@ -91,7 +118,15 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
       env: lambdaBaseEnv('probe'),
       ok: (r) => r?.ok === true
     },
-    { id: 'whoami', label: 'whoami, Moesif off', path: prepared.handlers.whoami, style: 'async', event: () => protectedApiEvent(1), env: whoamiEnv(), ok: (r) => r?.statusCode === 200 },
+    {
+      id: 'whoami',
+      label: 'whoami, Moesif off',
+      path: prepared.handlers.whoami,
+      style: 'async',
+      event: () => protectedApiEvent(1),
+      env: whoamiEnv(),
+      ok: (r) => r?.statusCode === 200
+    },
     {
       id: 'whoami-moesif',
       label: 'whoami, Moesif on (healthy local collector)',
@@ -116,7 +151,13 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
     if (round % 5 === 0) log(`round ${round}/${rounds} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
   }
 
-  const summary = (list, field) => ({ median: median(list.map((s) => s[field])), p90: quantile(list.map((s) => s[field]), 0.9) })
+  const summary = (list, field) => ({
+    median: median(list.map((s) => s[field])),
+    p90: quantile(
+      list.map((s) => s[field]),
+      0.9
+    )
+  })
   const rows = cases.map((c) => {
     const list = samples.get(c.id)
     return {
@@ -138,8 +179,13 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
   // Per-round ratios against each baseline (rounds are aligned: every case runs once per round):
   // `vsBaseline` against the baseline bundled like ours, `vsShipped` against the baseline as shipped.
   const perRound = (a, b, field) => median(samples.get(a).map((s, i) => s[field] / samples.get(b)[i][field]))
-  const netOfEmpty = (a, b) => median(samples.get(a).map((s, i) => (s.wallMs - samples.get('empty')[i].wallMs) / (samples.get(b)[i].wallMs - samples.get('empty')[i].wallMs)))
-  const versus = (id, base) => ({ inside: perRound(id, base, 'totalMs'), wall: perRound(id, base, 'wallMs'), wallNetOfEmpty: id === 'empty' ? null : netOfEmpty(id, base) })
+  const netOfEmpty = (a, b) =>
+    median(samples.get(a).map((s, i) => (s.wallMs - samples.get('empty')[i].wallMs) / (samples.get(b)[i].wallMs - samples.get('empty')[i].wallMs)))
+  const versus = (id, base) => ({
+    inside: perRound(id, base, 'totalMs'),
+    wall: perRound(id, base, 'wallMs'),
+    wallNetOfEmpty: id === 'empty' ? null : netOfEmpty(id, base)
+  })
   for (const row of rows) {
     row.vsBaseline = versus(row.id, 'baseline')
     row.vsShipped = versus(row.id, 'baseline-shipped')

@@ -7,5 +7,7 @@ const verifyToken = createFloorVerifier(process.env.JWT_ALGORITHM, process.env.J
 export const handler = async (event) => {
   const authorization = event.headers?.authorization ?? ''
   const claims = authorization.startsWith('Bearer ') ? verifyToken(authorization.slice(7), Date.now() / 1000) : undefined
-  return claims === undefined ? { isAuthorized: false } : { isAuthorized: true, context: { orgId: claims.org_id, userId: claims.sub, keyId: claims.jti } }
+  return claims === undefined
+    ? { isAuthorized: false }
+    : { isAuthorized: true, context: { orgId: claims.org_id, userId: claims.sub, keyId: claims.jti } }
 }

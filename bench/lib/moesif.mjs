@@ -54,7 +54,9 @@ export async function runMoesif({ script, handler, collectorModule, log, maxWait
         malformedPayloads: collector?.malformedPayloads
       }
       rows.push(row)
-      log(`${mode}: ${calls} pairs in ${((performance.now() - started) / 1000).toFixed(1)} s, added p50 ${row.addedP50Ms.toFixed(2)} ms, p99 ${row.addedP99Ms.toFixed(2)} ms`)
+      log(
+        `${mode}: ${calls} pairs in ${((performance.now() - started) / 1000).toFixed(1)} s, added p50 ${row.addedP50Ms.toFixed(2)} ms, p99 ${row.addedP99Ms.toFixed(2)} ms`
+      )
     } finally {
       await child.close()
       await collector?.close()

@@ -58,7 +58,16 @@ async function packageService(log) {
 /** Bundle a src/local TypeScript helper for plain Node, dependencies left external (as scripts/run-ts.mjs does). */
 async function bundleHelper(entry, outName) {
   const outfile = join(WORK, 'helpers', outName)
-  await build({ entryPoints: [join(ROOT, entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
+  await build({
+    entryPoints: [join(ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning'
+  })
   return outfile
 }
 
@@ -102,7 +111,10 @@ function buildShippedBaseline() {
     if (!existsSync(target)) cpSync(packageDir, target, { recursive: true })
   }
   const files = listFiles(dir).sort()
-  const zipBytes = writeZip(join(WORK, 'baseline-shipped.zip'), files.map((name) => ({ name, data: readFileSync(join(dir, name)) })))
+  const zipBytes = writeZip(
+    join(WORK, 'baseline-shipped.zip'),
+    files.map((name) => ({ name, data: readFileSync(join(dir, name)) }))
+  )
   return { handler: join(dir, 'index.cjs'), zipBytes, files: files.length }
 }
 
@@ -112,7 +124,9 @@ export async function prepare(log) {
 
   const zips = {}
   const handlers = {}
-  for (const name of readdirSync(packageDir).filter((n) => n.endsWith('.zip')).sort()) {
+  for (const name of readdirSync(packageDir)
+    .filter((n) => n.endsWith('.zip'))
+    .sort()) {
     const fn = name.replace(/\.zip$/, '')
     zips[fn] = statSync(join(packageDir, name)).size
     // Unzipped under the repo so Node's resolution walks up to node_modules for @aws-sdk/*, as /var/runtime does on Lambda.
@@ -134,7 +148,9 @@ export async function prepare(log) {
   const baselineZip = join(WORK, 'baseline.zip')
   zips.baseline = writeZip(baselineZip, [{ name: 'index.cjs', data: readFileSync(baselineHandler) }])
   // Our authorizer bundle through the same zip writer, so the size ratio is like for like.
-  const ourAuthorizerRezipped = writeZip(join(WORK, 'authorizer-rezipped.zip'), [{ name: relative(join(WORK, 'pkg', 'authorizer'), handlers.authorizer), data: readFileSync(handlers.authorizer) }])
+  const ourAuthorizerRezipped = writeZip(join(WORK, 'authorizer-rezipped.zip'), [
+    { name: relative(join(WORK, 'pkg', 'authorizer'), handlers.authorizer), data: readFileSync(handlers.authorizer) }
+  ])
 
   // Probe handlers, CommonJS like ours: an empty one, and one whose first call loads
   // @aws-sdk/client-dynamodb with import(), as our authorizer's first revocation lookup does.
@@ -160,5 +176,15 @@ export async function prepare(log) {
     whoami: statSync(handlers.whoami).size,
     baseline: statSync(baselineHandler).size
   }
-  return { zips, ourAuthorizerRezipped, bundleBytes, handlers, baselineHandler, shippedBaselineHandler: shipped.handler, emptyHandler, dynamoProbeHandler, helpers }
+  return {
+    zips,
+    ourAuthorizerRezipped,
+    bundleBytes,
+    handlers,
+    baselineHandler,
+    shippedBaselineHandler: shipped.handler,
+    emptyHandler,
+    dynamoProbeHandler,
+    helpers
+  }
 }

@@ -5,9 +5,15 @@ const int = (v) => (v == null || !Number.isFinite(v) ? '–' : Math.round(v).toL
 const fixed = (v, d = 1) => (v == null || !Number.isFinite(v) ? '–' : v.toFixed(d))
 const ratio = (r) => (r == null || !Number.isFinite(r.median ?? r) ? '–' : `${(r.median ?? r).toFixed(2)}×`)
 const kb = (bytes) => (bytes == null ? '–' : `${(bytes / 1024).toFixed(1)} KB`)
-const table = (header, rows) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+const table = (header, rows) =>
+  [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
 
-const KIND_LABEL = { distinct: 'distinct valid', same: 'same token repeated', invalid: 'bad signature', pool: '256 keys cycled, revocation cache warm' }
+const KIND_LABEL = {
+  distinct: 'distinct valid',
+  same: 'same token repeated',
+  invalid: 'bad signature',
+  pool: '256 keys cycled, revocation cache warm'
+}
 
 function row(warm, id) {
   return warm.rows.find((r) => r.id === id)
@@ -23,7 +29,10 @@ export function evaluateTargets({ sizes, warm, cold, moesif }) {
     ['baseline', 'baseline bundled like ours', (r) => r.vsBaseline.inside],
     ['baseline-shipped', 'baseline as shipped, unbundled', (r) => r.vsShipped.inside]
   ]) {
-    for (const [id, label] of [['authorizer', 'without KEYS_TABLE'], ['authorizer-keys-table', 'with KEYS_TABLE, the deployed config']]) {
+    for (const [id, label] of [
+      ['authorizer', 'without KEYS_TABLE'],
+      ['authorizer-keys-table', 'with KEYS_TABLE, the deployed config']
+    ]) {
       const r = coldRow(id)
       const value = ratioOf(r)
       targets.push({
@@ -62,7 +71,10 @@ export function evaluateTargets({ sizes, warm, cold, moesif }) {
       `(vs the unbundled as-shipped baseline ${kb(sizes.zips.baselineShipped)}: 1/${(sizes.zips.baselineShipped / sizes.zips.authorizer).toFixed(1)}, where 1/40 would be ${Math.floor(sizes.zips.baselineShipped / 40).toLocaleString('en-US')} B)`,
     holds: zipRatio <= 1 / 40
   })
-  for (const [alg, min] of [['HS256', 1], ['RS256', 3]]) {
+  for (const [alg, min] of [
+    ['HS256', 1],
+    ['RS256', 3]
+  ]) {
     const r = row(warm, `ours:${alg}:distinct`)
     targets.push({
       measure: `Warm, distinct tokens, ${alg}`,
@@ -119,8 +131,16 @@ export function renderReport(results) {
   )
 
   out.push('## Targets', '')
-  const verdict = (t) => (t.holds ? 'yes' : '**no**') + (t.everyRound === false ? (t.holds ? ' (median only; some rounds miss it)' : ' (median only; some rounds reach it)') : '')
-  out.push(table(['Measure', 'Target', 'Measured', 'Holds'], targets.map((t) => [t.measure, t.target, t.measured, verdict(t)])), '')
+  const verdict = (t) =>
+    (t.holds ? 'yes' : '**no**') +
+    (t.everyRound === false ? (t.holds ? ' (median only; some rounds miss it)' : ' (median only; some rounds reach it)') : '')
+  out.push(
+    table(
+      ['Measure', 'Target', 'Measured', 'Holds'],
+      targets.map((t) => [t.measure, t.target, t.measured, verdict(t)])
+    ),
+    ''
+  )
 
   out.push(`## Warm authorizer (median of ${warm.rounds} interleaved rounds; ratios are medians of per-round ratios)`, '')
   const warmRows = []
@@ -148,7 +168,20 @@ export function renderReport(results) {
   }
   out.push(
     table(
-      ['Alg', 'Tokens', 'Ours ops/s', 'Baseline ops/s', 'Floor ops/s', 'Ours ÷ baseline', 'Ours ÷ floor', 'Ours p50 (µs)', 'Ours p99: median round / best round / all (µs)', 'Baseline p50 / p99 (µs)', 'Floor p50 / p99 (µs)', 'Preemptions per 1000 calls, ours / floor'],
+      [
+        'Alg',
+        'Tokens',
+        'Ours ops/s',
+        'Baseline ops/s',
+        'Floor ops/s',
+        'Ours ÷ baseline',
+        'Ours ÷ floor',
+        'Ours p50 (µs)',
+        'Ours p99: median round / best round / all (µs)',
+        'Baseline p50 / p99 (µs)',
+        'Floor p50 / p99 (µs)',
+        'Preemptions per 1000 calls, ours / floor'
+      ],
       warmRows
     ),
     ''
@@ -168,7 +201,13 @@ export function renderReport(results) {
       ])
     }
   }
-  out.push(table(['Alg', 'Variant', 'Tokens', 'ops/s', '÷ ours (INFO, no table)', '÷ baseline', 'p50 / p99 median round / best round / all (µs)'], variantRows), '')
+  out.push(
+    table(
+      ['Alg', 'Variant', 'Tokens', 'ops/s', '÷ ours (INFO, no table)', '÷ baseline', 'p50 / p99 median round / best round / all (µs)'],
+      variantRows
+    ),
+    ''
+  )
 
   out.push(`## Cold start (fresh \`node\` per sample, ${cold.rounds} interleaved rounds, medians; HS256)`, '')
   out.push(
@@ -183,7 +222,18 @@ export function renderReport(results) {
   }
   out.push(
     table(
-      ['Case', 'Load + first call, in process (ms)', 'Load (ms)', 'First call (ms)', 'Since process start (ms)', 'Process wall (ms)', '÷ bundled baseline, in process', '÷ bundled baseline, wall net of empty', '÷ as-shipped baseline, in process', 'AWS SDK clients loaded (after load → after first call)'],
+      [
+        'Case',
+        'Load + first call, in process (ms)',
+        'Load (ms)',
+        'First call (ms)',
+        'Since process start (ms)',
+        'Process wall (ms)',
+        '÷ bundled baseline, in process',
+        '÷ bundled baseline, wall net of empty',
+        '÷ as-shipped baseline, in process',
+        'AWS SDK clients loaded (after load → after first call)'
+      ],
       cold.rows.map((r) => {
         const authorizerLike = !r.id.startsWith('whoami') && r.id !== 'empty'
         return [
@@ -205,7 +255,11 @@ export function renderReport(results) {
 
   out.push('## Package sizes', '')
   const sizeRows = Object.entries(sizes.zips).map(([name, bytes]) => [
-    name === 'baseline' ? 'baseline (reference, bundled like ours)' : name === 'baselineShipped' ? 'baseline as shipped (unbundled node_modules)' : `${name}.zip`,
+    name === 'baseline'
+      ? 'baseline (reference, bundled like ours)'
+      : name === 'baselineShipped'
+        ? 'baseline as shipped (unbundled node_modules)'
+        : `${name}.zip`,
     `${bytes.toLocaleString('en-US')} B (${kb(bytes)})`,
     sizes.bundleBytes[name] ? `${sizes.bundleBytes[name].toLocaleString('en-US')} B` : '–'
   ])

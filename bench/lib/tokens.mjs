@@ -132,7 +132,9 @@ export function protectedApiEvent(n) {
     rawPath: '/v1/whoami',
     rawQueryString: '',
     headers: headers('Bearer eyJhbGciOiJIUzI1NiJ9.e30.bench-not-a-real-key'),
-    requestContext: requestContext(`bench-api${n}=`, { authorizer: { lambda: { orgId: 'org-7', userId: 'auth0|bench-user-7', keyId: randomUUID() } } }),
+    requestContext: requestContext(`bench-api${n}=`, {
+      authorizer: { lambda: { orgId: 'org-7', userId: 'auth0|bench-user-7', keyId: randomUUID() } }
+    }),
     isBase64Encoded: false
   }
 }

@@ -55,29 +55,57 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
   for (const alg of ALGORITHMS) {
     const { file, material } = tokenFiles[alg]
     const common = { BENCH_ALG: alg, BENCH_TOKENS: file }
-    configs.push({ key: `ours:${alg}`, impl: 'ours', alg, kinds: ['distinct', 'same', 'invalid'], env: { ...oursEnv(alg, material), ...common, BENCH_IMPL: 'ours', BENCH_HANDLER: handlers.authorizer } })
-    configs.push({ key: `ours-warn:${alg}`, impl: 'ours-warn', alg, kinds: ['distinct', 'same', 'invalid'], env: { ...oursEnv(alg, material, { LOG_LEVEL: 'WARN' }), ...common, BENCH_IMPL: 'ours', BENCH_HANDLER: handlers.authorizer } })
+    configs.push({
+      key: `ours:${alg}`,
+      impl: 'ours',
+      alg,
+      kinds: ['distinct', 'same', 'invalid'],
+      env: { ...oursEnv(alg, material), ...common, BENCH_IMPL: 'ours', BENCH_HANDLER: handlers.authorizer }
+    })
+    configs.push({
+      key: `ours-warn:${alg}`,
+      impl: 'ours-warn',
+      alg,
+      kinds: ['distinct', 'same', 'invalid'],
+      env: { ...oursEnv(alg, material, { LOG_LEVEL: 'WARN' }), ...common, BENCH_IMPL: 'ours', BENCH_HANDLER: handlers.authorizer }
+    })
     configs.push({
       key: `ours-revocation:${alg}`,
       impl: 'ours-revocation',
       alg,
       kinds: ['pool', 'same'],
       env: {
-        ...oursEnv(alg, material, { KEYS_TABLE: dynamo.table, DYNAMODB_ENDPOINT: dynamo.endpoint, REVOCATION_CACHE_TTL: '30', REVOCATION_STALE_TTL: '300' }),
+        ...oursEnv(alg, material, {
+          KEYS_TABLE: dynamo.table,
+          DYNAMODB_ENDPOINT: dynamo.endpoint,
+          REVOCATION_CACHE_TTL: '30',
+          REVOCATION_STALE_TTL: '300'
+        }),
         ...common,
         BENCH_IMPL: 'ours',
         BENCH_HANDLER: handlers.authorizer,
         BENCH_WARM_PASS: '1'
       }
     })
-    configs.push({ key: `floor:${alg}`, impl: 'floor', alg, kinds: ['distinct', 'same', 'invalid'], env: { ...lambdaBaseEnv('floor'), ...common, BENCH_IMPL: 'floor' } })
+    configs.push({
+      key: `floor:${alg}`,
+      impl: 'floor',
+      alg,
+      kinds: ['distinct', 'same', 'invalid'],
+      env: { ...lambdaBaseEnv('floor'), ...common, BENCH_IMPL: 'floor' }
+    })
     if (BASELINE_ALGORITHMS.has(alg)) {
       configs.push({
         key: `baseline:${alg}`,
         impl: 'baseline',
         alg,
         kinds: ['distinct', 'same', 'invalid'],
-        env: { ...lambdaBaseEnv('reference-authorizer', { JWT_VERIFY_KEY: material.verifyKey }), ...common, BENCH_IMPL: 'baseline', BENCH_HANDLER: handlers.baseline }
+        env: {
+          ...lambdaBaseEnv('reference-authorizer', { JWT_VERIFY_KEY: material.verifyKey }),
+          ...common,
+          BENCH_IMPL: 'baseline',
+          BENCH_HANDLER: handlers.baseline
+        }
       })
     }
   }
@@ -118,7 +146,7 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
       rounds = round
       const elapsed = performance.now() - started
       log(`round ${round}/${maxRounds} done in ${((performance.now() - roundStarted) / 1000).toFixed(1)} s`)
-      if (round >= minRounds && elapsed + (elapsed / (round + 1)) > budgetMs) {
+      if (round >= minRounds && elapsed + elapsed / (round + 1) > budgetMs) {
         log(`stopping after ${round} rounds to stay within the time budget`)
         break
       }

@@ -34,7 +34,11 @@ export const handler = middy<AuthorizerEvent, AuthorizerResult>({ timeoutEarlyIn
     const { apiKeys, isRevoked } = configFrom<AuthorizerConfig>(context)
     const decision = await authorizeApiKey(request.token, { config: apiKeys, nowSeconds: Date.now() / 1000, isRevoked })
     if (!decision.valid) {
-      logger.info('deny', { decision: 'deny', reason: decision.reason, ...('keyId' in decision ? { keyId: decision.keyId, orgId: decision.orgId } : {}) })
+      logger.info('deny', {
+        decision: 'deny',
+        reason: decision.reason,
+        ...('keyId' in decision ? { keyId: decision.keyId, orgId: decision.orgId } : {})
+      })
       return denyResult(request)
     }
     logger.info('allow', { decision: 'allow', keyId: decision.identity.keyId, orgId: decision.identity.orgId })

@@ -47,7 +47,8 @@ export async function loadLocalLoginDeps(env: Env): Promise<LocalLoginDeps> {
   const portalIssuer = readEnv(env, 'PORTAL_ISSUER')
   const companyClaim = readEnv(env, 'PORTAL_COMPANY_ID_CLAIM') ?? 'org_id'
   const nowSeconds = () => Date.now() / 1000
-  if (portalIssuer !== LOCAL_IDP_ISSUER || readEnv(env, 'PORTAL_AUDIENCE') !== LOCAL_IDP_AUDIENCE) return { keys: undefined, portalIssuer, companyClaim, nowSeconds }
+  if (portalIssuer !== LOCAL_IDP_ISSUER || readEnv(env, 'PORTAL_AUDIENCE') !== LOCAL_IDP_AUDIENCE)
+    return { keys: undefined, portalIssuer, companyClaim, nowSeconds }
   const path = join(readEnv(env, 'LOCAL_STATE_DIR') ?? '.local', 'identity-provider.json')
   let keys: IdentityProviderKeys
   try {
@@ -76,7 +77,8 @@ function field(body: Record<string, unknown>, name: string, required: boolean, m
  * parseLocalLoginRequest('{"sub":"auth0|alice","email":"alice@acme.test","org":"acme"}')
  */
 export function parseLocalLoginRequest(raw: string | undefined): LocalLoginRequest {
-  if (raw !== undefined && Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `Body must be at most ${MAX_BODY_BYTES} bytes`)
+  if (raw !== undefined && Buffer.byteLength(raw) > MAX_BODY_BYTES)
+    throw new HttpError(413, 'ERR_BODY_TOO_LARGE', `Body must be at most ${MAX_BODY_BYTES} bytes`)
   let body: unknown
   try {
     body = JSON.parse(raw ?? '')
@@ -86,7 +88,8 @@ export function parseLocalLoginRequest(raw: string | undefined): LocalLoginReque
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'ERR_BAD_BODY', 'Body must be a JSON object')
   const record = body as Record<string, unknown>
   const unknown = Object.keys(record).find((name) => !FIELDS.has(name))
-  if (unknown !== undefined) throw new HttpError(400, 'ERR_BAD_BODY', `Unknown field ${JSON.stringify(unknown.slice(0, 40))}; allowed: sub, email, org`)
+  if (unknown !== undefined)
+    throw new HttpError(400, 'ERR_BAD_BODY', `Unknown field ${JSON.stringify(unknown.slice(0, 40))}; allowed: sub, email, org`)
   return { sub: field(record, 'sub', true, 256) as string, email: field(record, 'email', false, 320), org: field(record, 'org', false, 256) }
 }
 
@@ -98,14 +101,26 @@ export function parseLocalLoginRequest(raw: string | undefined): LocalLoginReque
  * @example
  * const response = await localLogin(deps, event)
  */
-export async function localLogin(deps: LocalLoginDeps, event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>): Promise<APIGatewayProxyStructuredResultV2> {
+export async function localLogin(
+  deps: LocalLoginDeps,
+  event: Pick<APIGatewayProxyEventV2, 'body' | 'isBase64Encoded'>
+): Promise<APIGatewayProxyStructuredResultV2> {
   if (deps.keys === undefined) {
-    throw new HttpError(409, 'ERR_LOCAL_IDP_NOT_IN_USE', `This stack verifies portal logins with ${deps.portalIssuer ?? 'another identity provider'}, not the local one: sign in there`)
+    throw new HttpError(
+      409,
+      'ERR_LOCAL_IDP_NOT_IN_USE',
+      `This stack verifies portal logins with ${deps.portalIssuer ?? 'another identity provider'}, not the local one: sign in there`
+    )
   }
   const raw = event.isBase64Encoded && event.body !== undefined ? Buffer.from(event.body, 'base64').toString('utf8') : event.body
   const request = parseLocalLoginRequest(raw)
   const now = Math.floor(deps.nowSeconds())
-  const idToken = await mintIdToken(deps.keys, { ...request, companyClaim: deps.companyClaim, nowSeconds: now, expiresInSeconds: TOKEN_LIFETIME_SECONDS })
+  const idToken = await mintIdToken(deps.keys, {
+    ...request,
+    companyClaim: deps.companyClaim,
+    nowSeconds: now,
+    expiresInSeconds: TOKEN_LIFETIME_SECONDS
+  })
   return jsonResponse(200, {
     idToken,
     expiresAt: new Date((now + TOKEN_LIFETIME_SECONDS) * 1000).toISOString(),

@@ -48,7 +48,11 @@ export function loadMoesifEventsFeedDeps(env: Env, fetchImpl: typeof fetch = fet
  */
 export async function recentMoesifEvents(deps: MoesifEventsFeedDeps): Promise<APIGatewayProxyStructuredResultV2> {
   if (deps.collectorUri === undefined) {
-    throw new HttpError(404, 'ERR_NO_LOCAL_COLLECTOR', 'No local Moesif collector: events go to Moesif itself (MOESIF_APPLICATION_ID is set), or Moesif is off')
+    throw new HttpError(
+      404,
+      'ERR_NO_LOCAL_COLLECTOR',
+      'No local Moesif collector: events go to Moesif itself (MOESIF_APPLICATION_ID is set), or Moesif is off'
+    )
   }
   let events: MoesifWireEvent[]
   try {

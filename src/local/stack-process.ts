@@ -16,7 +16,6 @@ export interface LocalStack {
   readonly stop: () => Promise<void>
 }
 
-
 /**
  * Start the local stack (`scripts/run-ts.mjs src/local/start.ts`, what
  * `npm start` execs) on free ports, with `env` layered over a clean
@@ -25,7 +24,10 @@ export interface LocalStack {
  * @example
  * const stack = await startLocalStack({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret })
  */
-export async function startLocalStack(env: Record<string, string>, options: { readyTimeoutMs?: number; stateDir?: string } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  env: Record<string, string>,
+  options: { readyTimeoutMs?: number; stateDir?: string } = {}
+): Promise<LocalStack> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'dpk-state-'))
   // A port found free can be taken before the stack binds it (other stacks, or this one's own
   // ephemeral servers, start side by side): that one failure is retried on fresh ports.

@@ -38,7 +38,6 @@ function loadDotEnv(path: string): void {
 
 const isSet = (name: string): boolean => (process.env[name] ?? '').trim() !== '' || (process.env[`PLUGIN_${name}`] ?? '').trim() !== ''
 
-
 function describeMoesifEvent(event: MoesifWireEvent): string {
   const headers = event.request.headers ?? {}
   const auth = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1]

@@ -75,7 +75,10 @@ function denyFor(resource: string) {
 
 /** IAM's ARN matching: `*` is any run of characters (slashes included), `?` any one. */
 function iamArnMatches(pattern: string, arn: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${source}$`).test(arn)
 }
 
@@ -204,7 +207,12 @@ describe('authorizer handler: REST API REQUEST events (payload 1.0)', () => {
   })
 
   it('answers another route of the same stage with the same stage-wide resource', async () => {
-    const event = requestAuthorizerEvent({ verb: 'DELETE', resource: '/v1/orders/{id}', path: '/v1/orders/42', headers: { Authorization: `Bearer ${issued.apikey}` } })
+    const event = requestAuthorizerEvent({
+      verb: 'DELETE',
+      resource: '/v1/orders/{id}',
+      path: '/v1/orders/42',
+      headers: { Authorization: `Bearer ${issued.apikey}` }
+    })
     expect(event.methodArn).toBe(methodArn('DELETE', '/v1/orders/42'))
     expect(await authorizer.invoke(event)).toStrictEqual(allowFor(stageResource()))
   })

@@ -194,7 +194,14 @@ describe('authorizer handler: logging', () => {
     for (const event of events) await authorizer.invoke(event)
     // Assess
     expect(authorizer.decisions()).toStrictEqual([
-      expect.objectContaining({ level: 'INFO', service: 'authorizer', requestId: 'req-allow', decision: 'allow', keyId: issued.keyId, orgId: 'acme' }),
+      expect.objectContaining({
+        level: 'INFO',
+        service: 'authorizer',
+        requestId: 'req-allow',
+        decision: 'allow',
+        keyId: issued.keyId,
+        orgId: 'acme'
+      }),
       expect.objectContaining({ level: 'INFO', service: 'authorizer', requestId: 'req-bad-signature', decision: 'deny', reason: 'BAD_SIGNATURE' }),
       expect.objectContaining({ level: 'INFO', service: 'authorizer', requestId: 'req-malformed', decision: 'deny', reason: 'MALFORMED' }),
       expect.objectContaining({ level: 'INFO', service: 'authorizer', requestId: 'req-missing', decision: 'deny', reason: 'MISSING_TOKEN' })

@@ -7,7 +7,10 @@ import { httpApiEvent, lambdaContext } from '../support/events'
 describe('openapi handler', () => {
   it('serves the document as JSON, cacheable, with no auth', async () => {
     // Act
-    const response = await handler(httpApiEvent({ method: 'GET', path: '/openapi.json' }), lambdaContext({ awsRequestId: 'req-openapi' }) as Parameters<typeof handler>[1])
+    const response = await handler(
+      httpApiEvent({ method: 'GET', path: '/openapi.json' }),
+      lambdaContext({ awsRequestId: 'req-openapi' }) as Parameters<typeof handler>[1]
+    )
 
     // Assess
     expect(response.statusCode).toBe(200)

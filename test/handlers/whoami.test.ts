@@ -27,7 +27,10 @@ describe('whoami handler', () => {
     const { module, lines } = await coldStartModule(loadWhoami, {})
 
     // Act
-    const response = await module.handler(authorizedEvent(identity, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig' } }) as unknown as WhoamiEvent, lambdaContext())
+    const response = await module.handler(
+      authorizedEvent(identity, { headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig' } }) as unknown as WhoamiEvent,
+      lambdaContext()
+    )
 
     // Assess
     expect(response.statusCode).toBe(200)
@@ -53,7 +56,10 @@ describe('whoami handler', () => {
     const { module } = await coldStartModule(loadWhoami, { MOESIF_APPLICATION_ID: 'test-app', MOESIF_BASE_URI: collector.baseUri })
 
     // Act
-    const response = await module.handler(authorizedEvent(identity, { headers: { authorization: `Bearer ${apiKey}`, 'x-api-key': apiKey } }) as unknown as WhoamiEvent, lambdaContext())
+    const response = await module.handler(
+      authorizedEvent(identity, { headers: { authorization: `Bearer ${apiKey}`, 'x-api-key': apiKey } }) as unknown as WhoamiEvent,
+      lambdaContext()
+    )
     const [event] = await collector.waitForEvents(1, 5000)
 
     // Assess

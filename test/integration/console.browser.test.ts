@@ -21,7 +21,9 @@ const inCi = /^(true|1)$/i.test(process.env.CI ?? '')
 const ARTIFACTS = 'test/artifacts'
 
 if (!chromiumFound && !inCi) {
-  console.warn(`!!! SKIPPED the browser test (test/integration/console.browser.test.ts): no Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH) !!!`)
+  console.warn(
+    `!!! SKIPPED the browser test (test/integration/console.browser.test.ts): no Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH) !!!`
+  )
 }
 
 describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', () => {
@@ -31,7 +33,8 @@ describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', () => 
   let userDataDir: string
 
   beforeAll(async () => {
-    if (!chromiumFound) throw new Error(`CI=true and no Chromium at ${CHROMIUM}: the browser test cannot run. Install it with: apt-get install -y chromium`)
+    if (!chromiumFound)
+      throw new Error(`CI=true and no Chromium at ${CHROMIUM}: the browser test cannot run. Install it with: apt-get install -y chromium`)
     // Prepare: the stack exactly as npm start runs it (local identity provider, local Moesif collector), and a browser with a fresh profile.
     userDataDir = mkdtempSync(join(tmpdir(), 'dpk-chromium-'))
     ;[stack, context] = await Promise.all([
@@ -39,7 +42,15 @@ describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', () => 
       chromium.launchPersistentContext(userDataDir, {
         executablePath: CHROMIUM,
         headless: true,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+          '--disable-sync',
+          '--disable-quic'
+        ],
         viewport: { width: 1100, height: 900 }
       })
     ])
@@ -91,7 +102,9 @@ describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', () => 
     await page.getByRole('button', { name: 'Copied' }).waitFor()
     expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(apikey)
     const row = page.locator('#key-rows tr', { hasText: 'browser test' })
-    await expect.poll(() => row.locator('td').allTextContents()).toEqual(['browser test', expect.stringMatching(/UTC$/), expect.stringMatching(/UTC$/), apikey.slice(-4), 'active', 'Revoke'])
+    await expect
+      .poll(() => row.locator('td').allTextContents())
+      .toEqual(['browser test', expect.stringMatching(/UTC$/), expect.stringMatching(/UTC$/), apikey.slice(-4), 'active', 'Revoke'])
 
     // 3. Call GET /v1/whoami with it: 200, and the event Moesif would get, by company and user, Authorization masked.
     await page.getByRole('button', { name: 'Call GET /v1/whoami' }).click()

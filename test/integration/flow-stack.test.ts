@@ -2,7 +2,15 @@ import { randomBytes } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPENAPI_DOCUMENT } from '../../src/lib/http/openapi'
-import { generateIdentityProviderKeys, LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, mintIdToken, startJwksServer, type IdentityProviderKeys, type JwksServer } from '../../src/local/identity-provider'
+import {
+  generateIdentityProviderKeys,
+  LOCAL_IDP_AUDIENCE,
+  LOCAL_IDP_ISSUER,
+  mintIdToken,
+  startJwksServer,
+  type IdentityProviderKeys,
+  type JwksServer
+} from '../../src/local/identity-provider'
 import { startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
 import { startLocalStack, type LocalStack } from '../support/local-stack'
 import { openApiContract } from '../support/openapi-contract'
@@ -84,8 +92,16 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), org_id: 'acme' })).toString('base64url')
     const now = Math.floor(Date.now() / 1000)
     const key = new TextEncoder().encode(secret)
-    const expired = await new SignJWT({ sub: 'auth0|bob', org_id: 'globex' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now - 7200).setExpirationTime(now - 3600).sign(key)
-    const wrongAlg = await new SignJWT({ sub: 'auth0|bob', org_id: 'globex' }).setProtectedHeader({ alg: 'HS512', typ: 'JWT' }).setIssuedAt(now).setExpirationTime(now + 600).sign(new Uint8Array(randomBytes(64)))
+    const expired = await new SignJWT({ sub: 'auth0|bob', org_id: 'globex' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuedAt(now - 7200)
+      .setExpirationTime(now - 3600)
+      .sign(key)
+    const wrongAlg = await new SignJWT({ sub: 'auth0|bob', org_id: 'globex' })
+      .setProtectedHeader({ alg: 'HS512', typ: 'JWT' })
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .sign(new Uint8Array(randomBytes(64)))
 
     expect((await whoami(undefined)).status).toBe(401)
     expect((await whoami(`${header}.${forged}.${signature}`)).status).toBe(403)
@@ -114,7 +130,11 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
     // API Gateway answers preflights itself (serverless.yml httpApi.cors): not an API operation, so outside the OpenAPI contract.
     const response = await fetch(`${stack.baseUrl}/create-key`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://127.0.0.1:4000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' }
+      headers: {
+        origin: 'http://127.0.0.1:4000',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type'
+      }
     })
     expect(response.status).toBeLessThan(300)
     expect(response.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:4000')

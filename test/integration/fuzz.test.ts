@@ -132,7 +132,27 @@ const jsonSegment = fc.jsonValue({ maxDepth: 3 }).map((value) => b64url(JSON.str
 const segment = fc.oneof(b64urlish, jsonSegment)
 
 const algValue = fc.oneof(
-  fc.constantFrom('none', 'None', 'NONE', 'nOnE', '', 'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'hs256', 'RS256 '),
+  fc.constantFrom(
+    'none',
+    'None',
+    'NONE',
+    'nOnE',
+    '',
+    'HS256',
+    'HS384',
+    'HS512',
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS512',
+    'ES256',
+    'ES384',
+    'ES512',
+    'EdDSA',
+    'hs256',
+    'RS256 '
+  ),
   fc.constantFrom(null, 256, true, ['RS256'], { alg: 'RS256' }),
   fc.string({ maxLength: 12 })
 )
@@ -169,19 +189,31 @@ function mutatedToken(pool: readonly string[]) {
       return parts.join('.')
     }),
     // A random header object, or the original header with a random alg, and the original signature.
-    fc.tuple(fromPool(pool), fc.oneof(fc.object({ maxDepth: 2 }), algValue.map((alg) => ({ alg })))).map(([token, header]) => {
-      const [original, payload, signature] = segmentsOf(token)
-      const merged = 'alg' in header && Object.keys(header).length === 1 ? { ...decodeObject(original), ...header } : header
-      return `${b64url(JSON.stringify(merged))}.${payload}.${signature}`
-    }),
+    fc
+      .tuple(
+        fromPool(pool),
+        fc.oneof(
+          fc.object({ maxDepth: 2 }),
+          algValue.map((alg) => ({ alg }))
+        )
+      )
+      .map(([token, header]) => {
+        const [original, payload, signature] = segmentsOf(token)
+        const merged = 'alg' in header && Object.keys(header).length === 1 ? { ...decodeObject(original), ...header } : header
+        return `${b64url(JSON.stringify(merged))}.${payload}.${signature}`
+      }),
     // A random payload object, or the original claims with random overrides, and the original signature.
-    fc.tuple(fromPool(pool), fc.dictionary(fc.constantFrom('org_id', 'sub', 'exp', 'iat', 'nbf', 'jti', 'iss', 'aud', '__proto__', 'x'), fc.jsonValue({ maxDepth: 2 })), fc.boolean()).map(
-      ([token, overrides, keepClaims]) => {
+    fc
+      .tuple(
+        fromPool(pool),
+        fc.dictionary(fc.constantFrom('org_id', 'sub', 'exp', 'iat', 'nbf', 'jti', 'iss', 'aud', '__proto__', 'x'), fc.jsonValue({ maxDepth: 2 })),
+        fc.boolean()
+      )
+      .map(([token, overrides, keepClaims]) => {
         const [header, payload, signature] = segmentsOf(token)
         const claims = keepClaims ? { ...decodeObject(payload), ...overrides } : overrides
         return `${header}.${b64url(JSON.stringify(claims))}.${signature}`
-      }
-    ),
+      }),
     // Segments spliced from different signed tokens.
     fc.tuple(fromPool(pool), fromPool(pool), fromPool(pool)).map(([a, b, c]) => [segmentsOf(a)[0], segmentsOf(b)[1], segmentsOf(c)[2]].join('.')),
     // Segments dropped, repeated or emptied.
@@ -256,7 +288,8 @@ describe('fuzz: the deployed authorizer', () => {
           expect(token, `allowed ${JSON.stringify(values).slice(0, 200)}`).toBeDefined()
           expect(contextKeyId(result)).toBe(target.signed.get(token as string))
         }
-        for (const line of target.lines.slice(before)) for (const value of values) if (value.trim().length >= 24) expect(line).not.toContain(value.trim())
+        for (const line of target.lines.slice(before))
+          for (const value of values) if (value.trim().length >= 24) expect(line).not.toContain(value.trim())
       }),
       parameters(2000)
     )
@@ -366,7 +399,10 @@ describe('fuzz: POST /create-key (deployed handler, JWKS and dynalite on loopbac
     )
 
   const extraHeaders = fc.dictionary(
-    fc.oneof(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('content-type', 'Content-Type', 'content-length', 'content-encoding', 'x-forwarded-for', 'origin')),
+    fc.oneof(
+      fc.string({ minLength: 1, maxLength: 30 }),
+      fc.constantFrom('content-type', 'Content-Type', 'content-length', 'content-encoding', 'x-forwarded-for', 'origin')
+    ),
     fc.string({ maxLength: 100 }),
     { maxKeys: 6 }
   )
@@ -376,27 +412,32 @@ describe('fuzz: POST /create-key (deployed handler, JWKS and dynalite on loopbac
     const statuses = new Map<number, number>()
     // Act + Assess
     await fc.assert(
-      fc.asyncProperty(encodedBody, authorization(() => idToken), extraHeaders, async ({ body: sent, isBase64Encoded }, auth, extra) => {
-        const headers: Record<string, string> = { ...extra }
-        const value = auth === 'valid' ? `Bearer ${idToken}` : auth
-        if (value !== undefined) headers.authorization = value
-        const event = httpApiEvent({ method: 'POST', path: '/create-key', headers, body: sent, isBase64Encoded })
-        if (sent === undefined) delete event.body
+      fc.asyncProperty(
+        encodedBody,
+        authorization(() => idToken),
+        extraHeaders,
+        async ({ body: sent, isBase64Encoded }, auth, extra) => {
+          const headers: Record<string, string> = { ...extra }
+          const value = auth === 'valid' ? `Bearer ${idToken}` : auth
+          if (value !== undefined) headers.authorization = value
+          const event = httpApiEvent({ method: 'POST', path: '/create-key', headers, body: sent, isBase64Encoded })
+          if (sent === undefined) delete event.body
 
-        const response = await createKey.invoke(event)
+          const response = await createKey.invoke(event)
 
-        statuses.set(response.statusCode ?? 0, (statuses.get(response.statusCode ?? 0) ?? 0) + 1)
-        expect([201, 400, 401, 413], `${response.statusCode} ${response.body ?? ''}`).toContain(response.statusCode)
-        const answer = JSON.parse(response.body ?? '') as Record<string, unknown>
-        expect(response.body).not.toContain(idToken)
-        if (response.statusCode === 201) {
-          expect(headerValue(event.headers, 'authorization')).toBe(`Bearer ${idToken}`)
-          expect(answer).toStrictEqual({ apikey: expect.any(String), keyId: expect.any(String), expiresAt: expect.any(String) })
-          expect(verifyApiKey(answer.apikey as string, loadApiKeyConfig(HS256_ENV, 'verify'), Date.now() / 1000).valid).toBe(true)
-        } else {
-          expect(answer).toStrictEqual({ message: expect.any(String), code: expect.stringMatching(/^ERR_[A-Z_]+$/), requestId: expect.any(String) })
+          statuses.set(response.statusCode ?? 0, (statuses.get(response.statusCode ?? 0) ?? 0) + 1)
+          expect([201, 400, 401, 413], `${response.statusCode} ${response.body ?? ''}`).toContain(response.statusCode)
+          const answer = JSON.parse(response.body ?? '') as Record<string, unknown>
+          expect(response.body).not.toContain(idToken)
+          if (response.statusCode === 201) {
+            expect(headerValue(event.headers, 'authorization')).toBe(`Bearer ${idToken}`)
+            expect(answer).toStrictEqual({ apikey: expect.any(String), keyId: expect.any(String), expiresAt: expect.any(String) })
+            expect(verifyApiKey(answer.apikey as string, loadApiKeyConfig(HS256_ENV, 'verify'), Date.now() / 1000).valid).toBe(true)
+          } else {
+            expect(answer).toStrictEqual({ message: expect.any(String), code: expect.stringMatching(/^ERR_[A-Z_]+$/), requestId: expect.any(String) })
+          }
         }
-      }),
+      ),
       parameters(500)
     )
     // The generators reach the interesting answers, not only 401s.

@@ -34,7 +34,13 @@ const beforeRotation: EnvRecord = { JWT_ALGORITHM: 'ES256', JWT_SECRET: oldPair.
 
 /** After: the new key signs as k2, the old public key stays as k1. */
 function afterRotation(extra: EnvRecord = {}): EnvRecord {
-  return { JWT_ALGORITHM: 'ES256', JWT_SECRET: newPair.privateKey, JWT_KID: 'k2', JWT_PREVIOUS_KEYS: previous(jwkOf(oldPair.publicKey, 'k1', 'ES256')), ...extra }
+  return {
+    JWT_ALGORITHM: 'ES256',
+    JWT_SECRET: newPair.privateKey,
+    JWT_KID: 'k2',
+    JWT_PREVIOUS_KEYS: previous(jwkOf(oldPair.publicKey, 'k1', 'ES256')),
+    ...extra
+  }
 }
 
 function configErrorOf(env: EnvRecord, role: KeyRole = 'verify'): ConfigError {
@@ -105,7 +111,7 @@ describe('rotation with JWT_PREVIOUS_KEYS (ES256)', () => {
     expect({ x: k1?.x, y: k1?.y }).toEqual({ x: jwkOf(oldPair.publicKey, 'k1', 'ES256').x, y: jwkOf(oldPair.publicKey, 'k1', 'ES256').y })
   })
 
-  it("denies a key that names kid k1 but is signed by the new key", async () => {
+  it('denies a key that names kid k1 but is signed by the new key', async () => {
     // Prepare
     const config = loadApiKeyConfig(afterRotation(), 'verify')
     const token = await new SignJWT({ sub: 'auth0|alice', org_id: 'acme', iat: NOW, exp: NOW + 3600 })

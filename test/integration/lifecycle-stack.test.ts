@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateIdentityProviderKeys, LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, mintIdToken, startJwksServer, type IdentityProviderKeys, type JwksServer } from '../../src/local/identity-provider'
+import {
+  generateIdentityProviderKeys,
+  LOCAL_IDP_AUDIENCE,
+  LOCAL_IDP_ISSUER,
+  mintIdToken,
+  startJwksServer,
+  type IdentityProviderKeys,
+  type JwksServer
+} from '../../src/local/identity-provider'
 import { startLocalStack, type LocalStack } from '../support/local-stack'
 import { openApiContract } from '../support/openapi-contract'
 
@@ -26,7 +34,13 @@ describe('end-to-end: list, revoke and rotate keys', () => {
   beforeAll(async () => {
     idp = await generateIdentityProviderKeys()
     jwks = await startJwksServer([idp.publicJwk])
-    portalEnv = { PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwks.jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE, MOESIF_APPLICATION_ID: '', MOESIF_LOG_BODY: 'true' }
+    portalEnv = {
+      PORTAL_ISSUER: LOCAL_IDP_ISSUER,
+      PORTAL_JWKS_URI: jwks.jwksUri,
+      PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
+      MOESIF_APPLICATION_ID: '',
+      MOESIF_LOG_BODY: 'true'
+    }
   })
   afterAll(async () => {
     await jwks?.close()
@@ -44,7 +58,8 @@ describe('end-to-end: list, revoke and rotate keys', () => {
         method: 'DELETE',
         headers: idToken === undefined ? {} : { authorization: `Bearer ${idToken}` }
       }),
-    whoamiStatus: async (apiKey: string) => (await openApiContract.fetch(`${stack.baseUrl}/v1/whoami`, { headers: { authorization: `Bearer ${apiKey}` } })).status
+    whoamiStatus: async (apiKey: string) =>
+      (await openApiContract.fetch(`${stack.baseUrl}/v1/whoami`, { headers: { authorization: `Bearer ${apiKey}` } })).status
   })
 
   describe('revocation (HS256)', () => {

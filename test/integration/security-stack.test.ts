@@ -131,7 +131,8 @@ function whoamiPath(config: StackConfig): { path: KeyAcceptingPath; options: Sec
       }
       const decision = await nextDecision(stack, before)
       lastReason = decision.decision === 'deny' ? String(decision.reason) : undefined
-      if ((decision.decision === 'allow') !== (response.status === 200)) throw new Error(`HTTP ${response.status} after an authorizer ${String(decision.decision)}`)
+      if ((decision.decision === 'allow') !== (response.status === 200))
+        throw new Error(`HTTP ${response.status} after an authorizer ${String(decision.decision)}`)
       return response.status === 200
     }
   }
@@ -143,7 +144,11 @@ function whoamiPath(config: StackConfig): { path: KeyAcceptingPath; options: Sec
     revokedKey: async (nowSeconds) => {
       const { baseUrl } = stackFor(config)
       const login = { authorization: `Bearer ${await portalLogin(nowSeconds)}` }
-      const created = await fetch(`${baseUrl}/create-key`, { method: 'POST', headers: { ...login, 'content-type': 'application/json' }, body: '{"name":"security suite"}' })
+      const created = await fetch(`${baseUrl}/create-key`, {
+        method: 'POST',
+        headers: { ...login, 'content-type': 'application/json' },
+        body: '{"name":"security suite"}'
+      })
       if (created.status !== 201) throw new Error(`POST /create-key answered ${created.status}: ${await created.text()}`)
       const { apikey, keyId } = (await created.json()) as { apikey: string; keyId: string }
       const revoked = await fetch(`${baseUrl}/keys/${keyId}`, { method: 'DELETE', headers: login })

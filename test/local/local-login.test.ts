@@ -62,7 +62,12 @@ describe('localLogin', () => {
   it('makes a one-user company without org, uses the configured company claim, and expires in an hour', async () => {
     const deps = { ...(await loadLocalLoginDeps({ ...env, PORTAL_COMPANY_ID_CLAIM: 'tenant' })), nowSeconds: () => NOW + 0.7 }
 
-    const solo = JSON.parse((await localLogin(deps, body({ sub: 'auth0|bob' }))).body ?? '') as { idToken: string; companyId: string; expiresAt: string; email: null }
+    const solo = JSON.parse((await localLogin(deps, body({ sub: 'auth0|bob' }))).body ?? '') as {
+      idToken: string
+      companyId: string
+      expiresAt: string
+      email: null
+    }
     const withOrg = JSON.parse((await localLogin(deps, body({ sub: 'auth0|carol', org: 'initech' }))).body ?? '') as { idToken: string }
 
     expect(solo).toMatchObject({ companyId: 'auth0|bob', email: null, expiresAt: new Date((NOW + 3600) * 1000).toISOString() })

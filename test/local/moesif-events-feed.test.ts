@@ -7,7 +7,12 @@ import { loadMoesifEventsFeedDeps, recentMoesifEvents } from '../../src/local/mo
 let collector: MoesifCollector
 
 const wireEvent = (n: number): MoesifWireEvent => ({
-  request: { time: new Date(1_700_000_000_000 + n).toISOString(), uri: '/v1/whoami', verb: 'GET', headers: { authorization: '*****', 'x-n': String(n) } },
+  request: {
+    time: new Date(1_700_000_000_000 + n).toISOString(),
+    uri: '/v1/whoami',
+    verb: 'GET',
+    headers: { authorization: '*****', 'x-n': String(n) }
+  },
   response: { time: new Date(1_700_000_000_000 + n).toISOString(), status: 200 },
   company_id: 'acme',
   user_id: 'auth0|alice'
@@ -16,7 +21,11 @@ const wireEvent = (n: number): MoesifWireEvent => ({
 beforeAll(async () => {
   collector = await startMoesifCollector({ retain: 100 })
   for (let n = 1; n <= 25; n++) {
-    const posted = await fetch(`${collector.baseUri}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(wireEvent(n)) })
+    const posted = await fetch(`${collector.baseUri}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(wireEvent(n))
+    })
     expect(posted.status).toBe(201)
   }
 })
@@ -24,7 +33,7 @@ afterAll(async () => {
   await collector?.close()
 })
 
-describe('the collector\'s GET /local/events', () => {
+describe("the collector's GET /local/events", () => {
   it('answers the retained events, oldest first, as received', async () => {
     const response = await fetch(`${collector.baseUri}/local/events`)
     const { events } = (await response.json()) as { events: MoesifWireEvent[] }
@@ -37,7 +46,9 @@ describe('the collector\'s GET /local/events', () => {
 
 describe('recentMoesifEvents', () => {
   it('answers the 20 newest events, newest first', async () => {
-    const response = await recentMoesifEvents(loadMoesifEventsFeedDeps({ MOESIF_APPLICATION_ID: 'local-collector', MOESIF_BASE_URI: `${collector.baseUri}/` }))
+    const response = await recentMoesifEvents(
+      loadMoesifEventsFeedDeps({ MOESIF_APPLICATION_ID: 'local-collector', MOESIF_BASE_URI: `${collector.baseUri}/` })
+    )
     const { events } = JSON.parse(response.body ?? '') as { events: MoesifWireEvent[] }
 
     expect(response.statusCode).toBe(200)
@@ -55,7 +66,10 @@ describe('recentMoesifEvents', () => {
 
   it('answers 503 when the collector is down', async () => {
     const deps = loadMoesifEventsFeedDeps({ MOESIF_APPLICATION_ID: 'local-collector', MOESIF_BASE_URI: await closedPortBaseUri() })
-    const error = await recentMoesifEvents(deps).then(() => undefined, (e: unknown) => e)
+    const error = await recentMoesifEvents(deps).then(
+      () => undefined,
+      (e: unknown) => e
+    )
     expect(error).toBeInstanceOf(HttpError)
     expect(error).toMatchObject({ statusCode: 503, code: 'ERR_COLLECTOR_UNAVAILABLE' })
   })

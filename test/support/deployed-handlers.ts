@@ -58,7 +58,10 @@ export async function coldStartAuthorizer(env: EnvRecord, lines: string[]): Prom
  * const createKey = await coldStartCreateKey(env, lines)
  * const response = await createKey.invoke(httpApiEvent({ method: 'POST', path: '/create-key', headers }))
  */
-export async function coldStartCreateKey(env: EnvRecord, lines: string[]): Promise<DeployedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>> {
+export async function coldStartCreateKey(
+  env: EnvRecord,
+  lines: string[]
+): Promise<DeployedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>> {
   const { module, restoreLogSink } = await loadColdStart(() => import('../../src/handlers/create-key'), env, lines)
   const invoke = lambdaInvoker(module.handler)
   const warmUp = await invoke(httpApiEvent({ method: 'POST', path: '/create-key' }))

@@ -36,11 +36,15 @@ export function signRawJws(alg: string, key: string | KeyObject, header: Segment
 
 function signatureOf(alg: string, key: string | KeyObject, input: string): Buffer {
   const data = Buffer.from(input)
-  if (alg.startsWith('HS')) return createHmac(`sha${alg.slice(2)}`, key).update(input).digest()
+  if (alg.startsWith('HS'))
+    return createHmac(`sha${alg.slice(2)}`, key)
+      .update(input)
+      .digest()
   const privateKey = typeof key === 'string' ? createPrivateKey(key) : key
   if (alg === 'EdDSA') return sign(null, data, privateKey)
   const digest = `sha${alg.slice(2)}`
-  if (alg.startsWith('PS')) return sign(digest, data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 })
+  if (alg.startsWith('PS'))
+    return sign(digest, data, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(alg.slice(2)) / 8 })
   if (alg.startsWith('ES')) return sign(digest, data, { key: privateKey, dsaEncoding: 'ieee-p1363' })
   return sign(digest, data, privateKey)
 }

@@ -29,7 +29,9 @@ export const LOCAL_ONLY_FUNCTIONS: readonly string[] = Object.freeze(['localCons
 
 /** `METHOD /path` for every operation in a document, e.g. `DELETE /keys/{keyId}`. */
 export function documentedRoutes(document: OpenApiDocument = OPENAPI_DOCUMENT): string[] {
-  return Object.entries(document.paths).flatMap(([path, item]) => METHODS.filter((method) => item[method] !== undefined).map((method) => `${method.toUpperCase()} ${path}`))
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    METHODS.filter((method) => item[method] !== undefined).map((method) => `${method.toUpperCase()} ${path}`)
+  )
 }
 
 function createAjv(document: OpenApiDocument): Ajv2020 {
@@ -38,7 +40,10 @@ function createAjv(document: OpenApiDocument): Ajv2020 {
   // The top-level OpenAPI fields are not JSON Schema keywords; the document is registered only so
   // `#/components/schemas/...` references resolve against it.
   ajv.addVocabulary(['openapi', 'info', 'servers', 'tags', 'paths', 'components'])
-  ajv.addFormat('date-time', { type: 'string', validate: (value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value)) })
+  ajv.addFormat('date-time', {
+    type: 'string',
+    validate: (value) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) && !Number.isNaN(Date.parse(value))
+  })
   ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)
   ajv.addSchema(structuredClone(document) as object, DOCUMENT_ID)
   return ajv
@@ -64,13 +69,20 @@ export class OpenApiContract {
     const candidates = Object.keys(this.#document.paths).filter((template) => this.#document.paths[template]?.[method] !== undefined)
     if (candidates.includes(path)) return path
     return candidates.find((template) => {
-      const pattern = template.split(/\{[^}]+\}/).map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')
+      const pattern = template
+        .split(/\{[^}]+\}/)
+        .map((literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]+')
       return new RegExp(`^${pattern}$`).test(path)
     })
   }
 
   /** The declared response for a status (falling back to `default`), with `$ref`s to `components.responses` followed. */
-  #declaredResponse(template: string, method: OpenApiMethod, status: number): { response: Exclude<OpenApiResponse, { $ref: string }>; at: string[] } | undefined {
+  #declaredResponse(
+    template: string,
+    method: OpenApiMethod,
+    status: number
+  ): { response: Exclude<OpenApiResponse, { $ref: string }>; at: string[] } | undefined {
     const responses = this.#document.paths[template]?.[method]?.responses ?? {}
     const key = String(status) in responses ? String(status) : 'default' in responses ? 'default' : undefined
     if (key === undefined) return undefined
@@ -137,9 +149,11 @@ export class OpenApiContract {
 
     const text = await response.clone().text()
     const schema = declared.response.content?.['application/json']
-    if (schema === undefined) return text === '' ? [] : [`${operation} ${response.status}: declares no body, got ${JSON.stringify(text.slice(0, 200))}`]
+    if (schema === undefined)
+      return text === '' ? [] : [`${operation} ${response.status}: declares no body, got ${JSON.stringify(text.slice(0, 200))}`]
     const contentType = response.headers.get('content-type') ?? ''
-    if (!/^application\/json\b/i.test(contentType)) return [`${operation} ${response.status}: content-type ${JSON.stringify(contentType)}, expected application/json`]
+    if (!/^application\/json\b/i.test(contentType))
+      return [`${operation} ${response.status}: content-type ${JSON.stringify(contentType)}, expected application/json`]
     let body: unknown
     try {
       body = JSON.parse(text)
@@ -148,7 +162,9 @@ export class OpenApiContract {
     }
     const validate = this.#validator(declared.at)
     if (validate(body)) return []
-    return (validate.errors ?? []).map((error) => `${operation} ${response.status}: body${error.instancePath} ${error.message ?? 'is invalid'} (${error.schemaPath})`)
+    return (validate.errors ?? []).map(
+      (error) => `${operation} ${response.status}: body${error.instancePath} ${error.message ?? 'is invalid'} (${error.schemaPath})`
+    )
   }
 
   /**

@@ -678,7 +678,10 @@ export function describeApiKeySecuritySuite(name: string, setup: () => KeyAccept
     if (logs !== undefined) {
       it('logs no presented token, no token-shaped string and no key material; every deny line has a reason code', () => {
         // Prepare
-        const lines = logs.lines().flatMap((chunk) => chunk.split('\n')).filter((line) => line.trim() !== '')
+        const lines = logs
+          .lines()
+          .flatMap((chunk) => chunk.split('\n'))
+          .filter((line) => line.trim() !== '')
         const secrets = new Set<string>()
         for (const token of presented) {
           if (token.length >= 16) secrets.add(token)

@@ -9,7 +9,8 @@ import { verifyApiKey, type ApiKeyIdentity, type ApiKeyVerification, type DenyRe
 export type RevocationCheck = (identity: ApiKeyIdentity, nowSeconds: number) => Promise<DenyReason | undefined>
 
 /** What the authorizer decides for one token. A key denied after verification (revoked) still names itself, for the log. */
-export type AuthorizationDecision = ApiKeyVerification | { readonly valid: false; readonly reason: DenyReason; readonly keyId: string; readonly orgId: string }
+export type AuthorizationDecision =
+  ApiKeyVerification | { readonly valid: false; readonly reason: DenyReason; readonly keyId: string; readonly orgId: string }
 
 /**
  * Verify an API key and, when a revocation check is configured, ask it too.

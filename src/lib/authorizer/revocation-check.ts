@@ -73,12 +73,19 @@ export function createRevocationCheck(store: KeyStore, options: RevocationCacheO
       const code = (error as { name?: unknown } | null)?.name
       if (cached !== undefined && nowSeconds - cached.fetchedAt <= options.staleSeconds) {
         logger.warn('revocation store unavailable: using cached answer', {
-          reason: 'STORE_UNAVAILABLE', keyId: identity.keyId, orgId: identity.orgId, ageSeconds: Math.round(nowSeconds - cached.fetchedAt), errorName: code
+          reason: 'STORE_UNAVAILABLE',
+          keyId: identity.keyId,
+          orgId: identity.orgId,
+          ageSeconds: Math.round(nowSeconds - cached.fetchedAt),
+          errorName: code
         })
         return decide(cached.facts, identity)
       }
       logger.error('revocation store unavailable: failing closed', {
-        reason: 'STORE_UNAVAILABLE', keyId: identity.keyId, orgId: identity.orgId, errorName: code
+        reason: 'STORE_UNAVAILABLE',
+        keyId: identity.keyId,
+        orgId: identity.orgId,
+        errorName: code
       })
       return 'STORE_UNAVAILABLE'
     }

@@ -15,9 +15,12 @@ import type { Logger } from '../runtime/logger'
  * catch (error) { return errorToResponse(error, context.awsRequestId, logger) }
  */
 export function errorToResponse(error: unknown, requestId: string, logger: Logger): APIGatewayProxyStructuredResultV2 {
-  const fields = typeof error === 'object' && error !== null ? (error as { statusCode?: unknown; expose?: unknown; message?: unknown; code?: unknown }) : {}
+  const fields =
+    typeof error === 'object' && error !== null ? (error as { statusCode?: unknown; expose?: unknown; message?: unknown; code?: unknown }) : {}
   const status =
-    typeof fields.statusCode === 'number' && Number.isInteger(fields.statusCode) && fields.statusCode >= 400 && fields.statusCode <= 599 ? fields.statusCode : 500
+    typeof fields.statusCode === 'number' && Number.isInteger(fields.statusCode) && fields.statusCode >= 400 && fields.statusCode <= 599
+      ? fields.statusCode
+      : 500
   const code = error instanceof DevPortalKeysError ? error.code : status < 500 ? 'ERR_REFUSED' : 'ERR_INTERNAL'
   if (status < 500) {
     logger.info('request refused', { status, code })
@@ -26,7 +29,8 @@ export function errorToResponse(error: unknown, requestId: string, logger: Logge
   }
   logger.error('request failed', { status, code, error })
   // The body stays generic: a misconfigured deploy is the operator's business, not the caller's.
-  const body = status === 503 ? { message: 'Service Unavailable', code: 'ERR_UNAVAILABLE' } : { message: 'Internal Server Error', code: 'ERR_INTERNAL' }
+  const body =
+    status === 503 ? { message: 'Service Unavailable', code: 'ERR_UNAVAILABLE' } : { message: 'Internal Server Error', code: 'ERR_INTERNAL' }
   return jsonResponse(status, { ...body, requestId })
 }
 

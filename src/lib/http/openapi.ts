@@ -39,7 +39,13 @@ export type OpenApiMethod = 'get' | 'post' | 'delete'
 /** The subset of an OpenAPI 3.1 document this project writes. */
 export interface OpenApiDocument {
   readonly openapi: '3.1.0'
-  readonly info: { readonly title: string; readonly version: string; readonly summary: string; readonly description: string; readonly license: { readonly name: string; readonly identifier: string } }
+  readonly info: {
+    readonly title: string
+    readonly version: string
+    readonly summary: string
+    readonly description: string
+    readonly license: { readonly name: string; readonly identifier: string }
+  }
   readonly servers: readonly { readonly url: string; readonly description: string }[]
   readonly tags: readonly { readonly name: string; readonly description: string }[]
   readonly paths: Readonly<Record<string, Readonly<Partial<Record<OpenApiMethod, OpenApiOperation>>>>>
@@ -128,11 +134,13 @@ const document: OpenApiDocument = {
         description: "Idempotent. Another company's key answers 404, exactly like an unknown one.",
         tags: ['keys'],
         security: [{ portalIdToken: [] }],
-        parameters: [{ name: 'keyId', in: 'path', required: true, description: 'The `keyId` returned by POST /create-key', schema: { type: 'string' } }],
+        parameters: [
+          { name: 'keyId', in: 'path', required: true, description: 'The `keyId` returned by POST /create-key', schema: { type: 'string' } }
+        ],
         responses: {
           '204': response('NoContent'),
           '400': response('BadRequest'),
-          '404': { description: 'No such key in the caller\'s company', content: json(ref('Error')) },
+          '404': { description: "No such key in the caller's company", content: json(ref('Error')) },
           ...portalErrors
         }
       }
@@ -141,7 +149,8 @@ const document: OpenApiDocument = {
       get: {
         operationId: 'getJwks',
         summary: 'The public keys API keys are verified with',
-        description: 'Empty for HMAC algorithms (HS*): a shared secret is never published. During a rotation it holds the current and the previous keys.',
+        description:
+          'Empty for HMAC algorithms (HS*): a shared secret is never published. During a rotation it holds the current and the previous keys.',
         tags: ['discovery'],
         security: [],
         responses: {
@@ -157,12 +166,14 @@ const document: OpenApiDocument = {
         tags: ['discovery'],
         security: [],
         responses: {
-          '200': { description: 'The OpenAPI 3.1 document', content: json({
-            type: 'object',
-            required: ['openapi', 'info', 'paths'],
-            properties: { openapi: { const: '3.1.0' }, info: { type: 'object' }, paths: { type: 'object' } }
-          })
-        }
+          '200': {
+            description: 'The OpenAPI 3.1 document',
+            content: json({
+              type: 'object',
+              required: ['openapi', 'info', 'paths'],
+              properties: { openapi: { const: '3.1.0' }, info: { type: 'object' }, paths: { type: 'object' } }
+            })
+          }
         }
       }
     },
@@ -179,7 +190,8 @@ const document: OpenApiDocument = {
           '401': { description: 'No API key. Answered by API Gateway, not the API.', content: json(ref('GatewayError')) },
           '403': { description: 'A bad, expired or revoked API key. Answered by API Gateway, not the API.', content: json(ref('GatewayError')) },
           '500': {
-            description: 'A server fault: from the API (`{ message, code, requestId }`), or from API Gateway when the authorizer itself fails (misconfigured), never a denial',
+            description:
+              'A server fault: from the API (`{ message, code, requestId }`), or from API Gateway when the authorizer itself fails (misconfigured), never a denial',
             content: json({ anyOf: [ref('Error'), ref('GatewayError')] })
           }
         }
@@ -221,7 +233,11 @@ const document: OpenApiDocument = {
         required: ['apikey', 'keyId', 'expiresAt'],
         additionalProperties: false,
         properties: {
-          apikey: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', description: 'The API key (a JWT). Shown once: it is not stored anywhere.' },
+          apikey: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+            description: 'The API key (a JWT). Shown once: it is not stored anywhere.'
+          },
           keyId: { ...keyId, description: "The key's `jti`: what GET /keys lists and DELETE /keys/{keyId} takes" },
           expiresAt: dateTime
         }
@@ -302,8 +318,14 @@ const document: OpenApiDocument = {
         description: 'No portal ID token, or an invalid one (`ERR_PORTAL_TOKEN_MISSING`, `ERR_PORTAL_TOKEN_INVALID`)',
         content: json(ref('Error'))
       },
-      IdentityProviderUnavailable: { description: "The identity provider's JWKS could not be fetched (`ERR_UNAVAILABLE`)", content: json(ref('Error')) },
-      InternalError: { description: 'A server fault, such as a misconfiguration (`ERR_INTERNAL`). The detail is in the log only.', content: json(ref('Error')) }
+      IdentityProviderUnavailable: {
+        description: "The identity provider's JWKS could not be fetched (`ERR_UNAVAILABLE`)",
+        content: json(ref('Error'))
+      },
+      InternalError: {
+        description: 'A server fault, such as a misconfiguration (`ERR_INTERNAL`). The detail is in the log only.',
+        content: json(ref('Error'))
+      }
     }
   }
 }

@@ -77,7 +77,8 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
   if (isHmac(algorithm)) {
     if (verifyMaterial !== undefined) throw new ConfigError('JWT_VERIFY_KEY', `unset for ${algorithm} (HMAC verifies with JWT_SECRET)`)
     if (role === 'sign') currentKey = signingKey
-    else if (role === 'verify') currentKey = importVerifyingKey(algorithm, requireEnv(env, 'JWT_SECRET', 'the HMAC secret', { trim: false }), 'JWT_SECRET')
+    else if (role === 'verify')
+      currentKey = importVerifyingKey(algorithm, requireEnv(env, 'JWT_SECRET', 'the HMAC secret', { trim: false }), 'JWT_SECRET')
   } else if (verifyMaterial !== undefined) {
     currentKey = importVerifyingKey(algorithm, verifyMaterial, 'JWT_VERIFY_KEY')
     const privateKey = signingKey ?? (secret === undefined ? undefined : importSigningKey(algorithm, secret, 'JWT_SECRET'))
@@ -85,7 +86,9 @@ export function loadApiKeyConfig(env: Env, role: KeyRole): ApiKeyConfig {
       throw new ConfigError('JWT_VERIFY_KEY', 'the public half of JWT_SECRET')
     }
   } else {
-    const privateKey = signingKey ?? importSigningKey(algorithm, requireEnv(env, 'JWT_SECRET', `the PEM private key for ${algorithm}, or set JWT_VERIFY_KEY`), 'JWT_SECRET')
+    const privateKey =
+      signingKey ??
+      importSigningKey(algorithm, requireEnv(env, 'JWT_SECRET', `the PEM private key for ${algorithm}, or set JWT_VERIFY_KEY`), 'JWT_SECRET')
     currentKey = createPublicKey(privateKey)
   }
 
@@ -144,7 +147,8 @@ function loadPreviousKeys(env: Env, currentKid: string | undefined, role: KeyRol
     if (isHmac(alg)) {
       if (jwk.kty !== 'oct' || typeof jwk.k !== 'string') throw new ConfigError('JWT_PREVIOUS_KEYS', `an oct JWK with k for ${alg} (kid ${kid})`)
       const secret = Buffer.from(jwk.k, 'base64url')
-      if (secret.length < minHmacSecretBytes(alg)) throw new ConfigError('JWT_PREVIOUS_KEYS', `at least ${minHmacSecretBytes(alg)} bytes of k for ${alg} (kid ${kid})`)
+      if (secret.length < minHmacSecretBytes(alg))
+        throw new ConfigError('JWT_PREVIOUS_KEYS', `at least ${minHmacSecretBytes(alg)} bytes of k for ${alg} (kid ${kid})`)
       // The JWKS endpoint publishes no secrets: validated like everywhere else, then skipped.
       if (role === 'publish') continue
       key = createSecretKey(secret)

@@ -11,12 +11,20 @@ function normalisePem(material: string): string {
 
 function describeKeyFor(alg: JwtAlgorithm): string {
   switch (alg) {
-    case 'RS256': case 'RS384': case 'RS512': return 'an RSA key of at least 2048 bits'
-    case 'PS256': return 'an RSA key (not RSA-PSS-restricted) of at least 2048 bits'
-    case 'ES256': return 'an EC key on curve P-256'
-    case 'ES384': return 'an EC key on curve P-384'
-    case 'EdDSA': return 'an Ed25519 key'
-    default: return 'a shared secret'
+    case 'RS256':
+    case 'RS384':
+    case 'RS512':
+      return 'an RSA key of at least 2048 bits'
+    case 'PS256':
+      return 'an RSA key (not RSA-PSS-restricted) of at least 2048 bits'
+    case 'ES256':
+      return 'an EC key on curve P-256'
+    case 'ES384':
+      return 'an EC key on curve P-384'
+    case 'EdDSA':
+      return 'an Ed25519 key'
+    default:
+      return 'a shared secret'
   }
 }
 
@@ -33,7 +41,9 @@ export function assertKeyFitsAlgorithm(alg: JwtAlgorithm, key: KeyObject, variab
   const details = key.asymmetricKeyDetails ?? {}
   let fits: boolean
   switch (alg) {
-    case 'RS256': case 'RS384': case 'RS512':
+    case 'RS256':
+    case 'RS384':
+    case 'RS512':
       fits = type === 'rsa' && (details.modulusLength ?? 0) >= 2048
       break
     case 'PS256':

@@ -36,7 +36,10 @@ export function secretSourcesFromEnv(env: Env): SecretSources {
   if ((ssmSecret !== undefined || secretArn !== undefined) && readEnv(env, 'JWT_SECRET') !== undefined) {
     throw new ConfigError('JWT_SECRET', 'unset when it comes from JWT_SECRET_SSM_PARAMETER or JWT_SECRET_ARN')
   }
-  for (const [variable, name] of [['JWT_SECRET_SSM_PARAMETER', ssmSecret], ['JWT_VERIFY_KEY_SSM_PARAMETER', ssmVerifyKey]] as const) {
+  for (const [variable, name] of [
+    ['JWT_SECRET_SSM_PARAMETER', ssmSecret],
+    ['JWT_VERIFY_KEY_SSM_PARAMETER', ssmVerifyKey]
+  ] as const) {
     if (name !== undefined && !/^(\/?[A-Za-z0-9_.\-/]{1,2011}|arn:[A-Za-z0-9-]+:ssm:[^:]*:\d*:parameter\/.+)$/.test(name)) {
       throw new ConfigError(variable, 'an SSM parameter name such as /dev-portal-keys/prod/jwt-secret')
     }
@@ -84,7 +87,13 @@ export function secretSourcesMiddleware(env: Env = process.env, role: KeyRole = 
       const { default: secretsManager } = await import('@middy/secrets-manager')
       const cacheKey = `dev-portal-keys-secrets-manager:${sources.secretArn}`
       middlewares.push(
-        secretsManager({ fetchData: { [SECRET_CONTEXT_KEY]: sources.secretArn }, setToContext: true, cacheKey, cacheExpiry: -1, disablePrefetch: true }) as Middleware
+        secretsManager({
+          fetchData: { [SECRET_CONTEXT_KEY]: sources.secretArn },
+          setToContext: true,
+          cacheKey,
+          cacheExpiry: -1,
+          disablePrefetch: true
+        }) as Middleware
       )
     }
     return middlewares
@@ -104,7 +113,9 @@ export function secretSourcesMiddleware(env: Env = process.env, role: KeyRole = 
       })
       for (const middleware of await inner) await middleware.before?.(request)
       const context = request.context as unknown as Record<string, unknown>
-      fetched = Object.fromEntries([...Object.values(CONTEXT_KEYS), SECRET_CONTEXT_KEY].filter((key) => key in context).map((key) => [key, context[key]]))
+      fetched = Object.fromEntries(
+        [...Object.values(CONTEXT_KEYS), SECRET_CONTEXT_KEY].filter((key) => key in context).map((key) => [key, context[key]])
+      )
     }
   }
 }

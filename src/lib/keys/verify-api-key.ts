@@ -74,7 +74,9 @@ function parseJsonObject(segment: string): Record<string, unknown> | undefined {
 function signatureValid(alg: JwtAlgorithm, key: VerifyingKey['key'], signingInput: string, signature: Buffer): boolean {
   const digest = digestOf(alg)
   if (isHmac(alg)) {
-    const expected = createHmac(digest as string, key).update(signingInput).digest()
+    const expected = createHmac(digest as string, key)
+      .update(signingInput)
+      .digest()
     // Constant-time; lengths are public (they follow from the algorithm).
     return expected.length === signature.length && timingSafeEqual(expected, signature)
   }
@@ -176,7 +178,8 @@ export function verifyApiKey(token: string, config: ApiKeyConfig, nowSeconds: nu
   if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf) || nbf > nowSeconds + tolerance)) return deny('NOT_YET_VALID')
   // A future iat would let a key dodge a company-wide "revoked before" instant. One second is always
   // allowed: after a revoke-all, keys are issued with iat at the next second (see issueApiKey).
-  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat) || iat > nowSeconds + Math.max(tolerance, 1))) return deny('NOT_YET_VALID')
+  if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat) || iat > nowSeconds + Math.max(tolerance, 1)))
+    return deny('NOT_YET_VALID')
   if (config.issuer !== undefined && claims.iss !== config.issuer) return deny('BAD_ISSUER')
   if (config.audience !== undefined && !audienceMatches(claims.aud, config.audience)) return deny('BAD_AUDIENCE')
 

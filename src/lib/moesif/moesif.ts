@@ -56,7 +56,6 @@ const ALWAYS_MASKED_HEADERS: ReadonlySet<string> = new Set(['authorization', 'pr
 /** Deeper JSON than this is masked wholesale rather than walked. */
 const MAX_MASK_DEPTH = 64
 
-
 /**
  * Read the Moesif settings from the environment. An empty value counts as
  * unset. A bad value throws a `TypeError` naming the variable and what was
@@ -165,7 +164,11 @@ function maskHeaders(headers: unknown): Record<string, unknown> {
   return out
 }
 
-function maskBody(body: unknown, transferEncoding: 'base64' | undefined, fields: ReadonlySet<string>): Pick<EventPart, 'body' | 'transferEncoding'> | undefined {
+function maskBody(
+  body: unknown,
+  transferEncoding: 'base64' | undefined,
+  fields: ReadonlySet<string>
+): Pick<EventPart, 'body' | 'transferEncoding'> | undefined {
   if (fields.size === 0) return { body, transferEncoding }
   if (transferEncoding !== 'base64') return { body: maskFieldsDeep(body, fields, 0) }
   // The library base64-encodes bodies it could not parse, and bodies API
@@ -246,38 +249,40 @@ export function withMoesif(handler: ApiHandler, settings: MoesifSettings, logger
   // application id never pays them.
   let reporter: Promise<ReturnType<typeof moesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>>> | undefined
   const loadReporter = () =>
-    (reporter ??= import('moesif-aws-lambda').then(({ default: createMoesif }) => createMoesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>(
-    {
-      applicationId,
-      baseUri: settings.baseUri,
-      logBody: settings.logBody,
-      identifyUser: (event) => authorizerValue(event, 'userId'),
-      identifyCompany: (event) => authorizerValue(event, 'orgId'),
-      // The default sends the API key; the request context would leak the authorizer context.
-      getSessionToken: () => undefined,
-      getMetadata: (_event, context) => ({ trace_id: context.awsRequestId, function_name: context.functionName }),
-      maskContent: (eventData) => maskMoesifEvent(eventData, settings),
-      // The library rejects (and, unpatched, crashes on) events without a method.
-      skip: (event) => typeof (event.requestContext as Partial<ApiEvent['requestContext']> | undefined)?.http?.method !== 'string',
-      callback: (error) => {
-        if (error === null) return
-        try {
-          logger.warn('moesif event not sent', { errorCode: error.errorCode, errorMessage: error.errorMessage })
-        } catch {
-          // A failing log sink must not reach the library's request promise.
+    (reporter ??= import('moesif-aws-lambda').then(({ default: createMoesif }) =>
+      createMoesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>(
+        {
+          applicationId,
+          baseUri: settings.baseUri,
+          logBody: settings.logBody,
+          identifyUser: (event) => authorizerValue(event, 'userId'),
+          identifyCompany: (event) => authorizerValue(event, 'orgId'),
+          // The default sends the API key; the request context would leak the authorizer context.
+          getSessionToken: () => undefined,
+          getMetadata: (_event, context) => ({ trace_id: context.awsRequestId, function_name: context.functionName }),
+          maskContent: (eventData) => maskMoesifEvent(eventData, settings),
+          // The library rejects (and, unpatched, crashes on) events without a method.
+          skip: (event) => typeof (event.requestContext as Partial<ApiEvent['requestContext']> | undefined)?.http?.method !== 'string',
+          callback: (error) => {
+            if (error === null) return
+            try {
+              logger.warn('moesif event not sent', { errorCode: error.errorCode, errorMessage: error.errorMessage })
+            } catch {
+              // A failing log sink must not reach the library's request promise.
+            }
+          }
+        },
+        (event, context) => {
+          const result = respond(event, context)
+          const invocation = invocations.getStore()
+          if (invocation !== undefined) {
+            invocation.started = true
+            invocation.resolve(result)
+          }
+          return result
         }
-      }
-    },
-    (event, context) => {
-      const result = respond(event, context)
-      const invocation = invocations.getStore()
-      if (invocation !== undefined) {
-        invocation.started = true
-        invocation.resolve(result)
-      }
-      return result
-    }
-  )))
+      )
+    ))
 
   return async (event, context) => {
     const invocation = new Invocation()

@@ -51,7 +51,8 @@ function portalCaller(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Prom
 function summarize(record: KeyRecord, companyRevokedBefore: number | undefined, nowSeconds: number): KeySummary {
   const createdSeconds = Date.parse(record.createdAt) / 1000
   const companyRevoked = revokedByCompany(createdSeconds, companyRevokedBefore)
-  const revokedAt = record.revokedAt ?? (companyRevoked && companyRevokedBefore !== undefined ? new Date(companyRevokedBefore * 1000).toISOString() : undefined)
+  const revokedAt =
+    record.revokedAt ?? (companyRevoked && companyRevokedBefore !== undefined ? new Date(companyRevokedBefore * 1000).toISOString() : undefined)
   const expired = Date.parse(record.expiresAt) / 1000 <= nowSeconds
   return {
     keyId: record.keyId,

@@ -45,7 +45,10 @@ export function requireEnv(env: Env, name: string, expected: string, options: { 
 export function readList(env: Env, name: string): string[] | undefined {
   const value = readEnv(env, name)
   if (value === undefined) return undefined
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   return items.length === 0 ? undefined : items
 }
 

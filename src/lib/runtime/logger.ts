@@ -54,7 +54,12 @@ function scrubValue(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     // The cause carries the detail a generic 5xx answer hides (HttpError keeps it for the logs).
     const cause = value.cause === undefined || depth > 2 ? undefined : scrubValue(value.cause, depth + 1)
-    return { name: value.name, message: scrubSecrets(value.message), code: (value as { code?: unknown }).code, ...(cause === undefined ? {} : { cause }) }
+    return {
+      name: value.name,
+      message: scrubSecrets(value.message),
+      code: (value as { code?: unknown }).code,
+      ...(cause === undefined ? {} : { cause })
+    }
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1))
   const out: Record<string, unknown> = {}

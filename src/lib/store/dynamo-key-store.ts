@@ -113,15 +113,16 @@ export class DynamoKeyStore implements KeyStore {
     const records: KeyRecord[] = []
     let startKey: Item | undefined
     do {
-      const page = await this.#send<DynamoDbSdk.QueryCommandOutput>((m) =>
-        new m.QueryCommand({
-          TableName: this.#table,
-          IndexName: 'byCompany',
-          KeyConditionExpression: 'companyId = :c',
-          ExpressionAttributeValues: { ':c': str(companyId) },
-          ScanIndexForward: false,
-          ExclusiveStartKey: startKey
-        })
+      const page = await this.#send<DynamoDbSdk.QueryCommandOutput>(
+        (m) =>
+          new m.QueryCommand({
+            TableName: this.#table,
+            IndexName: 'byCompany',
+            KeyConditionExpression: 'companyId = :c',
+            ExpressionAttributeValues: { ':c': str(companyId) },
+            ScanIndexForward: false,
+            ExclusiveStartKey: startKey
+          })
       )
       for (const item of page.Items ?? []) records.push(fromItem(item))
       startKey = page.LastEvaluatedKey
@@ -132,14 +133,15 @@ export class DynamoKeyStore implements KeyStore {
   async revokeKey(companyId: string, keyId: string, atSeconds: number): Promise<RevokeOutcome> {
     try {
       // The company check is part of the write: another company's key fails exactly like a missing one.
-      await this.#send((m) =>
-        new m.UpdateItemCommand({
-          TableName: this.#table,
-          Key: { pk: str(keyItemId(keyId)) },
-          UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
-          ConditionExpression: 'attribute_exists(pk) AND companyId = :c',
-          ExpressionAttributeValues: { ':at': str(isoSeconds(atSeconds)), ':c': str(companyId) }
-        })
+      await this.#send(
+        (m) =>
+          new m.UpdateItemCommand({
+            TableName: this.#table,
+            Key: { pk: str(keyItemId(keyId)) },
+            UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :at)',
+            ConditionExpression: 'attribute_exists(pk) AND companyId = :c',
+            ExpressionAttributeValues: { ':at': str(isoSeconds(atSeconds)), ':c': str(companyId) }
+          })
       )
       return 'revoked'
     } catch (error) {
@@ -149,15 +151,16 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async revokeAllKeys(companyId: string, atSeconds: number): Promise<void> {
-    await this.#send((m) =>
-      new m.UpdateItemCommand({
-        TableName: this.#table,
-        Key: { pk: str(companyItemId(companyId)) },
-        // Never move the instant backwards (clock skew between Lambdas).
-        UpdateExpression: 'SET revokedBefore = :at, company = :c',
-        ConditionExpression: 'attribute_not_exists(revokedBefore) OR revokedBefore < :at',
-        ExpressionAttributeValues: { ':at': num(atSeconds), ':c': str(companyId) }
-      })
+    await this.#send(
+      (m) =>
+        new m.UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: str(companyItemId(companyId)) },
+          // Never move the instant backwards (clock skew between Lambdas).
+          UpdateExpression: 'SET revokedBefore = :at, company = :c',
+          ConditionExpression: 'attribute_not_exists(revokedBefore) OR revokedBefore < :at',
+          ExpressionAttributeValues: { ':at': num(atSeconds), ':c': str(companyId) }
+        })
     ).catch((error: unknown) => {
       if ((error as { name?: unknown }).name !== 'ConditionalCheckFailedException') throw error
     })

@@ -124,7 +124,11 @@ const sha256Hex = (data: string): string => createHash('sha256').update(data, 'u
 const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest()
 
 /** SigV4's header value form: line breaks as spaces, runs of spaces and tabs as one, ends trimmed. */
-const canonicalHeaderValue = (value: string): string => value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '')
+const canonicalHeaderValue = (value: string): string =>
+  value
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '')
 
 /**
  * Sign a request with AWS Signature Version 4 (AWS4-HMAC-SHA256). Returns the
@@ -137,7 +141,10 @@ const canonicalHeaderValue = (value: string): string => value.replace(/[\r\n]/g,
  */
 export function signAwsRequest(input: SigningInput): Record<string, string> {
   if (input.url.pathname !== '/' || input.url.search !== '') throw new TypeError('signAwsRequest: only path / without a query is supported')
-  const amzDate = input.date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const amzDate = input.date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')
   const shortDate = amzDate.slice(0, 8)
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(input.headers)) {
@@ -148,7 +155,8 @@ export function signAwsRequest(input: SigningInput): Record<string, string> {
     headers[lower] = value
   }
   headers['x-amz-date'] = amzDate
-  if (input.credentials.sessionToken !== undefined && input.credentials.sessionToken !== '') headers['x-amz-security-token'] = input.credentials.sessionToken
+  if (input.credentials.sessionToken !== undefined && input.credentials.sessionToken !== '')
+    headers['x-amz-security-token'] = input.credentials.sessionToken
 
   const signed: Record<string, string> = { ...headers, host: input.url.host }
   const names = Object.keys(signed).sort()
@@ -251,28 +259,32 @@ function transportFor(protocol: 'http:' | 'https:'): Promise<Transport> {
 /** POST `body`, bounded by `timeoutMs` from the first byte sent to the last byte read. */
 async function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number) {
   const transport = await transportFor(url.protocol as 'http:' | 'https:')
-  return new Promise<{ response: { ok: boolean; status: number; headers: { get(name: string): string | null } }; text: string }>((resolve, reject) => {
-    const signal = AbortSignal.timeout(timeoutMs)
-    const request = transport.request(
-      url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: transport.agent, signal },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('error', reject)
-        res.on('end', () => {
-          const status = res.statusCode ?? 0
-          const get = (name: string): string | null => {
-            const value = res.headers[name.toLowerCase()]
-            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
-          }
-          resolve({ response: { ok: status >= 200 && status < 300, status, headers: { get } }, text: Buffer.concat(chunks).toString('utf8') })
-        })
-      }
-    )
-    request.on('error', (error) => reject(signal.aborted ? Object.assign(new Error('timed out', { cause: error }), { name: 'TimeoutError' }) : error))
-    request.end(body)
-  })
+  return new Promise<{ response: { ok: boolean; status: number; headers: { get(name: string): string | null } }; text: string }>(
+    (resolve, reject) => {
+      const signal = AbortSignal.timeout(timeoutMs)
+      const request = transport.request(
+        url,
+        { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: transport.agent, signal },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (chunk: Buffer) => chunks.push(chunk))
+          res.on('error', reject)
+          res.on('end', () => {
+            const status = res.statusCode ?? 0
+            const get = (name: string): string | null => {
+              const value = res.headers[name.toLowerCase()]
+              return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value
+            }
+            resolve({ response: { ok: status >= 200 && status < 300, status, headers: { get } }, text: Buffer.concat(chunks).toString('utf8') })
+          })
+        }
+      )
+      request.on('error', (error) =>
+        reject(signal.aborted ? Object.assign(new Error('timed out', { cause: error }), { name: 'TimeoutError' }) : error)
+      )
+      request.end(body)
+    }
+  )
 }
 
 /**
@@ -295,7 +307,13 @@ export function createDynamoDbLite(options: DynamoDbLiteOptions): DynamoDbLite {
   const endpoint = options.endpoint ?? publicEndpoint(options.region)
   if (endpoint === undefined) throw new TypeError(`createDynamoDbLite: no known endpoint for region ${options.region}; pass endpoint`)
   const url = new URL(endpoint)
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.pathname !== '/' || url.search !== '' || url.username !== '' || url.password !== '') {
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  ) {
     throw new TypeError('createDynamoDbLite: endpoint must be http(s)://host[:port] with no path')
   }
 
@@ -328,17 +346,30 @@ export function createDynamoDbLite(options: DynamoDbLiteOptions): DynamoDbLite {
     }
     const json = parseJsonObject(text)
     if (response.ok) {
-      if (json === undefined) throw new DynamoDbError('SerializationError', `DynamoDB ${operation}: answer is not a JSON object`, { httpStatusCode: response.status, retryable: false })
+      if (json === undefined)
+        throw new DynamoDbError('SerializationError', `DynamoDB ${operation}: answer is not a JSON object`, {
+          httpStatusCode: response.status,
+          retryable: false
+        })
       return json
     }
     const type = errorType(response, json)
     const name = type ?? 'UnknownError'
     const status = response.status
-    const error = new DynamoDbError(name, `DynamoDB ${operation}: ${name} (HTTP ${status})`, { httpStatusCode: status, retryable: status >= 500 || THROTTLING.has(name) })
+    const error = new DynamoDbError(name, `DynamoDB ${operation}: ${name} (HTTP ${status})`, {
+      httpStatusCode: status,
+      retryable: status >= 500 || THROTTLING.has(name)
+    })
     // AWS's signature errors echo the canonical request, session token included: keep none of it.
     const serverMessage = json?.message ?? json?.Message
     if (!isSigningFailure(error) && typeof serverMessage === 'string' && serverMessage !== '') {
-      const secrets = [credentials.secretAccessKey, credentials.sessionToken ?? '', credentials.accessKeyId, headers.authorization ?? '', (headers.authorization ?? '').split('Signature=')[1] ?? '']
+      const secrets = [
+        credentials.secretAccessKey,
+        credentials.sessionToken ?? '',
+        credentials.accessKeyId,
+        headers.authorization ?? '',
+        (headers.authorization ?? '').split('Signature=')[1] ?? ''
+      ]
       error.message += `: ${redact(serverMessage, secrets)}`
     }
     throw error

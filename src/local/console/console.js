@@ -42,7 +42,7 @@ function showError(message) {
 }
 
 function failure(what, result) {
-  const detail = result.json?.code ? `${result.json.code}: ${result.json.message}` : result.json?.message ?? result.text
+  const detail = result.json?.code ? `${result.json.code}: ${result.json.message}` : (result.json?.message ?? result.text)
   return `${what} failed (HTTP ${result.status}${detail ? `, ${detail}` : ''})`
 }
 
@@ -113,7 +113,13 @@ async function refreshKeys() {
   const rows = result.json.keys.map((key) => {
     const tr = document.createElement('tr')
     tr.dataset.keyId = key.keyId
-    tr.append(cell(key.name ?? '(unnamed)'), cell(when(key.createdAt)), cell(when(key.expiresAt)), cell(key.last4, 'mono'), cell(key.status, `status-${key.status}`))
+    tr.append(
+      cell(key.name ?? '(unnamed)'),
+      cell(when(key.createdAt)),
+      cell(when(key.expiresAt)),
+      cell(key.last4, 'mono'),
+      cell(key.status, `status-${key.status}`)
+    )
     const actions = document.createElement('td')
     if (key.status === 'active') {
       const revoke = document.createElement('button')
@@ -121,7 +127,10 @@ async function refreshKeys() {
       revoke.className = 'danger small'
       revoke.textContent = 'Revoke'
       revoke.setAttribute('aria-label', `Revoke key ${key.name ?? '(unnamed)'} ending ${key.last4}`)
-      revoke.addEventListener('click', guarded(() => revokeKey(key.keyId)))
+      revoke.addEventListener(
+        'click',
+        guarded(() => revokeKey(key.keyId))
+      )
       actions.append(revoke)
     }
     tr.append(actions)
@@ -226,7 +235,11 @@ async function showMoesifEvent(callId) {
   for (let attempt = 0; attempt < 20; attempt++) {
     const result = await call('GET', '/local/moesif-events')
     if (!result.ok) {
-      resetMoesif(result.json?.code === 'ERR_NO_LOCAL_COLLECTOR' ? 'Events go to Moesif itself here (MOESIF_APPLICATION_ID is set): look in Moesif.' : failure('Reading the collector', result))
+      resetMoesif(
+        result.json?.code === 'ERR_NO_LOCAL_COLLECTOR'
+          ? 'Events go to Moesif itself here (MOESIF_APPLICATION_ID is set): look in Moesif.'
+          : failure('Reading the collector', result)
+      )
       return
     }
     const found = result.json.events.find((e) => headerOf(e.request.headers, 'x-console-call-id') === callId)

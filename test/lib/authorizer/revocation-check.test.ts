@@ -244,7 +244,14 @@ describe('createRevocationCheck: store failures', () => {
     expect(reason).toBe('REVOKED')
     expect(store.calls).toBe(2)
     expect(logged()).toEqual([
-      expect.objectContaining({ level: 'WARN', reason: 'STORE_UNAVAILABLE', keyId: key.keyId, orgId: 'acme', ageSeconds: 60, errorName: 'TimeoutError' })
+      expect.objectContaining({
+        level: 'WARN',
+        reason: 'STORE_UNAVAILABLE',
+        keyId: key.keyId,
+        orgId: 'acme',
+        ageSeconds: 60,
+        errorName: 'TimeoutError'
+      })
     ])
   })
 
@@ -282,7 +289,9 @@ describe('createRevocationCheck: store failures', () => {
     const reason = await isRevoked(key, NOW)
     // Assess
     expect(reason).toBe('STORE_UNAVAILABLE')
-    expect(logged()).toEqual([expect.objectContaining({ level: 'ERROR', reason: 'STORE_UNAVAILABLE', keyId: key.keyId, orgId: 'acme', errorName: 'TimeoutError' })])
+    expect(logged()).toEqual([
+      expect.objectContaining({ level: 'ERROR', reason: 'STORE_UNAVAILABLE', keyId: key.keyId, orgId: 'acme', errorName: 'TimeoutError' })
+    ])
   })
 
   it('fails closed when the cached answer is older than staleSeconds', async () => {

@@ -34,17 +34,10 @@ describe('tokenFromAuthorization', () => {
     expect(tokenFromAuthorization(value)).toBe(expected)
   })
 
-  it.each([
-    [undefined],
-    [''],
-    ['   '],
-    ['Bearer'],
-    ['bearer '],
-    ['Bearer a b'],
-    ['Basic dXNlcjpwYXNz'],
-    ['Token abc'],
-    ['abc def']
-  ])('returns undefined for %j', (value) => {
-    expect(tokenFromAuthorization(value)).toBeUndefined()
-  })
+  it.each([[undefined], [''], ['   '], ['Bearer'], ['bearer '], ['Bearer a b'], ['Basic dXNlcjpwYXNz'], ['Token abc'], ['abc def']])(
+    'returns undefined for %j',
+    (value) => {
+      expect(tokenFromAuthorization(value)).toBeUndefined()
+    }
+  )
 })

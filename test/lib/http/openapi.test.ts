@@ -20,9 +20,19 @@ describe('OpenAPI document', () => {
 
   it('describes the portal endpoints, the JWKS, itself and the sample API, each with its security', () => {
     const security = Object.fromEntries(
-      Object.entries(OPENAPI_DOCUMENT.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op.security]))
+      Object.entries(OPENAPI_DOCUMENT.paths).flatMap(([path, item]) =>
+        Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op.security])
+      )
     )
-    expect(documentedRoutes().sort()).toEqual(['DELETE /keys', 'DELETE /keys/{keyId}', 'GET /.well-known/jwks.json', 'GET /keys', 'GET /openapi.json', 'GET /v1/whoami', 'POST /create-key'])
+    expect(documentedRoutes().sort()).toEqual([
+      'DELETE /keys',
+      'DELETE /keys/{keyId}',
+      'GET /.well-known/jwks.json',
+      'GET /keys',
+      'GET /openapi.json',
+      'GET /v1/whoami',
+      'POST /create-key'
+    ])
     expect(security).toEqual({
       'POST /create-key': [{ portalIdToken: [] }],
       'GET /keys': [{ portalIdToken: [] }],
@@ -61,23 +71,29 @@ describe('OpenAPI document', () => {
       expect(contract.pathTemplateFor('get', '/keys/x')).toBeUndefined()
     })
 
-    it('accepts both error bodies of an authorizer denial: API Gateway\'s and serverless-offline\'s', async () => {
+    it("accepts both error bodies of an authorizer denial: API Gateway's and serverless-offline's", async () => {
       expect(await contract.problems('GET', 'http://h/v1/whoami', Response.json({ message: 'Forbidden' }, { status: 403 }))).toEqual([])
       const offline = { statusCode: 403, error: 'Forbidden', message: 'User is not authorized to access this resource' }
       expect(await contract.problems('GET', 'http://h/v1/whoami', Response.json(offline, { status: 403 }))).toEqual([])
     })
 
     it('refuses an undeclared status, an unknown route, a body that breaks its schema, and a non-JSON answer', async () => {
-      expect(await contract.problems('GET', 'http://h/keys', Response.json(error, { status: 404 }))).toEqual([expect.stringContaining('status 404 is not declared')])
+      expect(await contract.problems('GET', 'http://h/keys', Response.json(error, { status: 404 }))).toEqual([
+        expect.stringContaining('status 404 is not declared')
+      ])
       expect(await contract.problems('GET', 'http://h/nope', Response.json({}))).toEqual([expect.stringContaining('not in the OpenAPI document')])
       const leaky = { keys: [{ kty: 'oct', k: 'c2VjcmV0', alg: 'HS256', use: 'sig' }] }
       expect(await contract.problems('GET', 'http://h/.well-known/jwks.json', Response.json(leaky))).not.toEqual([])
-      expect(await contract.problems('DELETE', 'http://h/keys/6bdf41ed-0a3c-4a43-9f39-3c1b2b6f0d4e', Response.json({ ...error, extra: 1 }, { status: 404 }))).toEqual([
-        expect.stringContaining('must NOT have additional properties')
-      ])
-      expect(await contract.problems('GET', 'http://h/keys', new Response('<html>', { status: 200, headers: { 'content-type': 'text/html' } }))).toEqual([
-        expect.stringContaining('content-type')
-      ])
+      expect(
+        await contract.problems(
+          'DELETE',
+          'http://h/keys/6bdf41ed-0a3c-4a43-9f39-3c1b2b6f0d4e',
+          Response.json({ ...error, extra: 1 }, { status: 404 })
+        )
+      ).toEqual([expect.stringContaining('must NOT have additional properties')])
+      expect(
+        await contract.problems('GET', 'http://h/keys', new Response('<html>', { status: 200, headers: { 'content-type': 'text/html' } }))
+      ).toEqual([expect.stringContaining('content-type')])
       expect(await contract.problems('DELETE', 'http://h/keys', new Response(null, { status: 204 }))).toEqual([])
     })
   })

@@ -264,7 +264,14 @@ describe('loadApiKeyConfig: refuses a bad deployment with a ConfigError naming t
   it.each([
     ['not a PEM', 'this-is-not-a-key-but-a-long-secret-value-0123456789'],
     ['a truncated PEM', () => secretFor('RS256').slice(0, 200)],
-    ['a PEM with a corrupted body', () => secretFor('RS256').split('\n').map((line, i) => (i === 3 ? line.replace(/./g, '!') : line)).join('\n')],
+    [
+      'a PEM with a corrupted body',
+      () =>
+        secretFor('RS256')
+          .split('\n')
+          .map((line, i) => (i === 3 ? line.replace(/./g, '!') : line))
+          .join('\n')
+    ],
     ['a public key where a private key is needed', () => publicPemFor('RS256')]
   ] as const)('refuses %s as the RS256 JWT_SECRET without echoing it', (_name, value) => {
     const material = typeof value === 'function' ? value() : value
@@ -313,7 +320,11 @@ describe('loadApiKeyConfig: refuses a bad deployment with a ConfigError naming t
 })
 
 describe('loadApiKeyConfig: previous keys after a rotation (JWT_PREVIOUS_KEYS)', () => {
-  const publicJwkOf = (pem: string, alg: string, kid: string): Record<string, unknown> => ({ ...createPublicKey(pem).export({ format: 'jwk' }), alg, kid })
+  const publicJwkOf = (pem: string, alg: string, kid: string): Record<string, unknown> => ({
+    ...createPublicKey(pem).export({ format: 'jwk' }),
+    alg,
+    kid
+  })
   const previousKeys = (...keys: Record<string, unknown>[]): string => JSON.stringify({ keys })
 
   it('adds each previous key after the current one, pinned to its own kid and alg', () => {

@@ -8,7 +8,14 @@ import { ConfigError } from '../../../src/lib/runtime/errors'
 import { envWithFetchedSecrets, secretSourcesFromEnv } from '../../../src/lib/keys/secret-sources'
 import { verifyApiKey } from '../../../src/lib/keys/verify-api-key'
 import { loadApiKeyConfig } from '../../../src/lib/keys/api-key-config'
-import { generateIdentityProviderKeys, LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, mintIdToken, startJwksServer, type JwksServer } from '../../../src/local/identity-provider'
+import {
+  generateIdentityProviderKeys,
+  LOCAL_IDP_AUDIENCE,
+  LOCAL_IDP_ISSUER,
+  mintIdToken,
+  startJwksServer,
+  type JwksServer
+} from '../../../src/local/identity-provider'
 import { coldStartModule } from '../../support/cold-start'
 import { authorizerEvent, httpApiEvent, lambdaContext } from '../../support/events'
 import { hmacSecret, pemKeyPair } from '../../support/keys'
@@ -23,7 +30,11 @@ const secrets = mockClient(SecretsManagerClient)
 
 async function signHs256(secret: string, claims: Record<string, unknown>): Promise<string> {
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(now).setExpirationTime(now + 600).sign(new TextEncoder().encode(secret))
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
+    .sign(new TextEncoder().encode(secret))
 }
 
 beforeEach(() => {
@@ -33,7 +44,10 @@ beforeEach(() => {
 
 describe('secretSourcesFromEnv', () => {
   it('reads parameter names and a secret ARN', () => {
-    expect(secretSourcesFromEnv({ JWT_SECRET_SSM_PARAMETER: '/dpk/prod/jwt-secret' })).toEqual({ ssm: { JWT_SECRET: '/dpk/prod/jwt-secret' }, secretArn: undefined })
+    expect(secretSourcesFromEnv({ JWT_SECRET_SSM_PARAMETER: '/dpk/prod/jwt-secret' })).toEqual({
+      ssm: { JWT_SECRET: '/dpk/prod/jwt-secret' },
+      secretArn: undefined
+    })
     expect(secretSourcesFromEnv({ JWT_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dpk-AbCdEf' }).secretArn).toMatch(/^arn:/)
   })
 
@@ -65,8 +79,15 @@ describe('authorizer with JWT_SECRET in SSM Parameter Store', () => {
   it('fetches the SecureString once per cold start and verifies keys with it', async () => {
     // Prepare
     const secret = hmacSecret('HS256')
-    ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/dpk/test/jwt-secret', Type: 'SecureString', Value: secret }], InvalidParameters: [] })
-    const { module: { handler } } = await coldStartModule(() => import('../../../src/handlers/authorizer'), { JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret' })
+    ssm
+      .on(GetParametersCommand)
+      .resolves({ Parameters: [{ Name: '/dpk/test/jwt-secret', Type: 'SecureString', Value: secret }], InvalidParameters: [] })
+    const {
+      module: { handler }
+    } = await coldStartModule(() => import('../../../src/handlers/authorizer'), {
+      JWT_ALGORITHM: 'HS256',
+      JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret'
+    })
     const token = await signHs256(secret, { sub: 'u1', org_id: 'acme' })
 
     // Act
@@ -82,8 +103,12 @@ describe('authorizer with JWT_SECRET in SSM Parameter Store', () => {
   it('never fetches the private key for an asymmetric algorithm with JWT_VERIFY_KEY set', async () => {
     // Prepare: the private key is in SSM (for create-key); the authorizer has the public key.
     const pair = pemKeyPair('ec-p256')
-    ssm.on(GetParametersCommand).resolves({ Parameters: [{ Name: '/dpk/test/es256', Type: 'SecureString', Value: pair.privateKey }], InvalidParameters: [] })
-    const { module: { handler } } = await coldStartModule(() => import('../../../src/handlers/authorizer'), {
+    ssm
+      .on(GetParametersCommand)
+      .resolves({ Parameters: [{ Name: '/dpk/test/es256', Type: 'SecureString', Value: pair.privateKey }], InvalidParameters: [] })
+    const {
+      module: { handler }
+    } = await coldStartModule(() => import('../../../src/handlers/authorizer'), {
       JWT_ALGORITHM: 'ES256',
       JWT_SECRET_SSM_PARAMETER: '/dpk/test/es256',
       JWT_VERIFY_KEY: pair.publicKey
@@ -105,9 +130,16 @@ describe('authorizer with JWT_SECRET in SSM Parameter Store', () => {
 
   it('fails the invocation (not a deny) while SSM is failing, and recovers once it answers', async () => {
     const secret = hmacSecret('HS256')
-    ssm.on(GetParametersCommand).rejectsOnce(Object.assign(new Error('not authorized to perform ssm:GetParameters'), { name: 'AccessDeniedException' }))
+    ssm
+      .on(GetParametersCommand)
+      .rejectsOnce(Object.assign(new Error('not authorized to perform ssm:GetParameters'), { name: 'AccessDeniedException' }))
       .resolves({ Parameters: [{ Name: '/dpk/test/jwt-secret-flaky', Type: 'SecureString', Value: secret }], InvalidParameters: [] })
-    const { module: { handler } } = await coldStartModule(() => import('../../../src/handlers/authorizer'), { JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret-flaky' })
+    const {
+      module: { handler }
+    } = await coldStartModule(() => import('../../../src/handlers/authorizer'), {
+      JWT_ALGORITHM: 'HS256',
+      JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret-flaky'
+    })
     const token = await signHs256(secret, { sub: 'u1', org_id: 'acme' })
     const event = authorizerEvent({ headers: { authorization: `Bearer ${token}` } })
 
@@ -130,7 +162,9 @@ describe('create-key with the private key in Secrets Manager', () => {
     jwks = await startJwksServer([idp.publicJwk])
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dpk/test-AbCdEf'
     secrets.on(GetSecretValueCommand).resolves({ ARN: arn, SecretString: JSON.stringify({ JWT_SECRET: pair.privateKey }) })
-    const { module: { handler } } = await coldStartModule(() => import('../../../src/handlers/create-key'), {
+    const {
+      module: { handler }
+    } = await coldStartModule(() => import('../../../src/handlers/create-key'), {
       JWT_ALGORITHM: 'ES256',
       JWT_KID: 'k1',
       JWT_SECRET_ARN: arn,
@@ -149,13 +183,26 @@ describe('create-key with the private key in Secrets Manager', () => {
     expect(first.statusCode).toBe(201)
     expect(second.statusCode).toBe(201)
     const { apikey } = JSON.parse(first.body as string) as { apikey: string }
-    const verified = verifyApiKey(apikey, loadApiKeyConfig({ JWT_ALGORITHM: 'ES256', JWT_KID: 'k1', JWT_VERIFY_KEY: pair.publicKey }, 'verify'), Date.now() / 1000)
+    const verified = verifyApiKey(
+      apikey,
+      loadApiKeyConfig({ JWT_ALGORITHM: 'ES256', JWT_KID: 'k1', JWT_VERIFY_KEY: pair.publicKey }, 'verify'),
+      Date.now() / 1000
+    )
     expect(verified).toMatchObject({ valid: true, identity: { orgId: 'acme' } })
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1)
   })
 
   it('answers a generic 500 when both stores are configured', async () => {
-    const { module: { handler } } = await coldStartModule(() => import('../../../src/handlers/create-key'), { JWT_ALGORITHM: 'HS256', JWT_SECRET_SSM_PARAMETER: '/a', JWT_SECRET_ARN: 'dpk', PORTAL_ISSUER: 'x', PORTAL_AUDIENCE: 'y', PORTAL_JWKS_URI: 'https://idp.example/jwks' })
+    const {
+      module: { handler }
+    } = await coldStartModule(() => import('../../../src/handlers/create-key'), {
+      JWT_ALGORITHM: 'HS256',
+      JWT_SECRET_SSM_PARAMETER: '/a',
+      JWT_SECRET_ARN: 'dpk',
+      PORTAL_ISSUER: 'x',
+      PORTAL_AUDIENCE: 'y',
+      PORTAL_JWKS_URI: 'https://idp.example/jwks'
+    })
 
     const response = await handler(httpApiEvent({ method: 'POST', path: '/create-key' }), lambdaContext())
 

@@ -70,7 +70,10 @@ describe('verifyApiKey: round trip with issueApiKey', () => {
   it.each(JWT_ALGORITHMS.filter((alg) => !isHmac(alg)))('%s: verifies with only the public key (JWT_VERIFY_KEY)', async (alg) => {
     // Prepare
     const issued = await issueApiKey(loadApiKeyConfig(envFor(alg), 'sign'), { userId: 'u-1', companyId: 'c-1' }, { nowSeconds: NOW })
-    const verifyOnly = loadApiKeyConfig({ JWT_ALGORITHM: alg, JWT_VERIFY_KEY: publicPemFor(alg as Exclude<JwtAlgorithm, 'HS256' | 'HS384' | 'HS512'>) }, 'verify')
+    const verifyOnly = loadApiKeyConfig(
+      { JWT_ALGORITHM: alg, JWT_VERIFY_KEY: publicPemFor(alg as Exclude<JwtAlgorithm, 'HS256' | 'HS384' | 'HS512'>) },
+      'verify'
+    )
     // Act
     const result = verifyApiKey(issued.apikey, verifyOnly, NOW)
     // Assess
@@ -271,7 +274,12 @@ describe('verifyApiKey: algorithm and key pinning', () => {
     const config = loadApiKeyConfig({ JWT_ALGORITHM: 'RS256', JWT_VERIFY_KEY: publicPem, JWT_KID: 'k-1' }, 'verify')
     const attack = signRawJws('HS256', publicPem, HS_HEADER, claims())
     const attackWithKid = signRawJws('HS256', publicPem, { ...HS_HEADER, kid: 'k-1' }, claims())
-    const attackWithDer = signRawJws('HS256', createSecretKey(createPublicKey(publicPem).export({ type: 'spki', format: 'der' })), HS_HEADER, claims())
+    const attackWithDer = signRawJws(
+      'HS256',
+      createSecretKey(createPublicKey(publicPem).export({ type: 'spki', format: 'der' })),
+      HS_HEADER,
+      claims()
+    )
     // Act / Assess
     expect(outcome(verifyApiKey(attack, config, NOW))).toBe('ALG_MISMATCH')
     expect(outcome(verifyApiKey(attackWithKid, config, NOW))).toBe('ALG_MISMATCH')
@@ -392,7 +400,11 @@ describe('verifyApiKey: shape and size', () => {
   it.each([['+'], ['/'], ['='], [' '], ['%'], ['\u00e9']])('denies the character %j in any segment as MALFORMED', (bad) => {
     // Buffer would silently skip these; the verifier must not.
     const [header, payload, signature] = segmentsOf(hsToken())
-    for (const token of [`${header}${bad}.${payload}.${signature}`, `${header}.${payload}${bad}.${signature}`, `${header}.${payload}.${signature}${bad}`]) {
+    for (const token of [
+      `${header}${bad}.${payload}.${signature}`,
+      `${header}.${payload}${bad}.${signature}`,
+      `${header}.${payload}.${signature}${bad}`
+    ]) {
       expect(outcome(verifyApiKey(token, hs256(), NOW))).toBe('MALFORMED')
     }
   })
@@ -494,7 +506,10 @@ describe('verifyApiKey: shape and size', () => {
 })
 
 // The same shared suite, for one asymmetric and one HMAC configuration.
-for (const [alg, extra] of [['ES256', { JWT_KID: 'k-1' }], ['HS256', {}]] as const) {
+for (const [alg, extra] of [
+  ['ES256', { JWT_KID: 'k-1' }],
+  ['HS256', {}]
+] as const) {
   describeApiKeySecuritySuite(`verifyApiKey (${alg})`, () => {
     const env = envFor(alg, extra)
     const verifyConfig = loadApiKeyConfig(env, 'verify')
@@ -503,7 +518,13 @@ for (const [alg, extra] of [['ES256', { JWT_KID: 'k-1' }], ['HS256', {}]] as con
       issue: async (nowSeconds, lifetimeSeconds) =>
         (await issueApiKey(loadApiKeyConfig(env, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds, lifetimeSeconds })).apikey,
       forge: async (nowSeconds) =>
-        (await issueApiKey(loadApiKeyConfig({ ...env, JWT_SECRET: secretFor(alg, 'attacker') }, 'sign'), { userId: 'u-1', companyId: 'acme' }, { nowSeconds })).apikey,
+        (
+          await issueApiKey(
+            loadApiKeyConfig({ ...env, JWT_SECRET: secretFor(alg, 'attacker') }, 'sign'),
+            { userId: 'u-1', companyId: 'acme' },
+            { nowSeconds }
+          )
+        ).apikey,
       attempt: async (token, nowSeconds) => token !== undefined && verifyApiKey(token, verifyConfig, nowSeconds).valid
     }
   })

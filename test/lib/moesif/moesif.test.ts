@@ -299,7 +299,7 @@ describe('withMoesif against a healthy collector', () => {
     collector = await startMoesifCollector({ mode: 'healthy' })
     const handler = withMoesif(
       async (_event, context) => {
-        const delayMs = Number(context.awsRequestId.split('-')[1]) * 7 % 30
+        const delayMs = (Number(context.awsRequestId.split('-')[1]) * 7) % 30
         await new Promise((resolve) => setTimeout(resolve, delayMs))
         return { statusCode: 200, body: JSON.stringify({ requestId: context.awsRequestId }) }
       },
@@ -446,7 +446,14 @@ describe('withMoesif without an application id', () => {
 describe('maskMoesifEvent', () => {
   const base64 = (value: string): string => Buffer.from(value).toString('base64')
   const eventData = (requestBody: unknown, transferEncoding?: 'base64'): MoesifEventData => ({
-    request: { time: 0, uri: '/x', verb: 'POST', headers: { 'Proxy-Authorization': 'Basic abc', accept: '*/*' }, body: requestBody, transferEncoding },
+    request: {
+      time: 0,
+      uri: '/x',
+      verb: 'POST',
+      headers: { 'Proxy-Authorization': 'Basic abc', accept: '*/*' },
+      body: requestBody,
+      transferEncoding
+    },
     response: { time: 0, status: 200, headers: { 'set-cookie': ['a=1', 'b=2'] }, body: { deep: [{ token: 't' }] } }
   })
 
@@ -518,7 +525,13 @@ describe('moesifSettingsFromEnv', () => {
     })
 
     // Assess
-    expect(settings).toEqual({ applicationId: 'app-id', baseUri: 'http://127.0.0.1:9999', maxWaitMs: 0, logBody: false, maskFields: ['password', 'secret', 'token'] })
+    expect(settings).toEqual({
+      applicationId: 'app-id',
+      baseUri: 'http://127.0.0.1:9999',
+      maxWaitMs: 0,
+      logBody: false,
+      maskFields: ['password', 'secret', 'token']
+    })
   })
 
   it.each([

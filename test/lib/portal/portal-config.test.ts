@@ -104,9 +104,12 @@ describe('loadPortalConfig: generic settings', () => {
     expectConfigError(() => loadPortalConfig(env), variable)
   })
 
-  it.each([['http://127.0.0.1:9999/.well-known/jwks.json'], ['http://localhost:9999/jwks'], ['http://[::1]:9999/jwks']])('allows plain http on loopback: %s', (uri) => {
-    expect(loadPortalConfig({ ...GENERIC, PORTAL_JWKS_URI: uri }).jwksUri.href).toBe(uri)
-  })
+  it.each([['http://127.0.0.1:9999/.well-known/jwks.json'], ['http://localhost:9999/jwks'], ['http://[::1]:9999/jwks']])(
+    'allows plain http on loopback: %s',
+    (uri) => {
+      expect(loadPortalConfig({ ...GENERIC, PORTAL_JWKS_URI: uri }).jwksUri.href).toBe(uri)
+    }
+  )
 
   it.each([
     ['http://idp.example/.well-known/jwks.json'],

@@ -29,7 +29,9 @@ let otherIdp: IdentityProviderKeys
 let server: JwksServer
 
 function verifierFor(jwksUri: string, extra: Record<string, string> = {}): PortalTokenVerifier {
-  return createPortalTokenVerifier(loadPortalConfig({ PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE, ...extra }))
+  return createPortalTokenVerifier(
+    loadPortalConfig({ PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE, ...extra })
+  )
 }
 
 /** Await a rejection and return it as an HttpError (fails the test otherwise). */
@@ -90,7 +92,14 @@ describe('createPortalTokenVerifier: accepts', () => {
     freezeTime()
     const claim = 'https://portal.example/org'
     const token = await mintIdToken(idp, { sub: 'okta|bob', org: 'globex', companyClaim: claim, nowSeconds: NOW })
-    const withOrgIdToo = await signWithIdp(idp, { sub: 'okta|bob', org_id: 'not-this', [claim]: 'globex', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })
+    const withOrgIdToo = await signWithIdp(idp, {
+      sub: 'okta|bob',
+      org_id: 'not-this',
+      [claim]: 'globex',
+      iss: LOCAL_IDP_ISSUER,
+      aud: LOCAL_IDP_AUDIENCE,
+      exp: NOW + 60
+    })
     // Act
     const verify = verifierFor(server.jwksUri, { PORTAL_COMPANY_ID_CLAIM: claim })
     // Assess
@@ -129,12 +138,21 @@ describe('createPortalTokenVerifier: 401 for a bad token', () => {
     ['another issuer', () => mintIdToken(idp, { sub: 'auth0|alice', issuer: 'https://evil.example/', nowSeconds: NOW })],
     ['another audience', () => mintIdToken(idp, { sub: 'auth0|alice', audience: 'another-client', nowSeconds: NOW })],
     ['an expired token', () => mintIdToken(idp, { sub: 'auth0|alice', nowSeconds: NOW - 7200, expiresInSeconds: 3600 })],
-    ['a token issued in the future', () => signWithIdp(idp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, nbf: NOW + 600, exp: NOW + 3600 })],
+    [
+      'a token issued in the future',
+      () => signWithIdp(idp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, nbf: NOW + 600, exp: NOW + 3600 })
+    ],
     ['a token without exp', () => signWithIdp(idp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE })],
     ['a token without sub', () => signWithIdp(idp, { iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })],
     ['a token with an empty sub', () => signWithIdp(idp, { sub: '', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })],
-    ['a token with an empty company claim', () => signWithIdp(idp, { sub: 'a', org_id: '', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })],
-    ['a token with a numeric company claim', () => signWithIdp(idp, { sub: 'a', org_id: 7, iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })],
+    [
+      'a token with an empty company claim',
+      () => signWithIdp(idp, { sub: 'a', org_id: '', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })
+    ],
+    [
+      'a token with a numeric company claim',
+      () => signWithIdp(idp, { sub: 'a', org_id: 7, iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })
+    ],
     [
       'an HS256 token (shared secret, never a portal login)',
       async () =>
@@ -149,9 +167,16 @@ describe('createPortalTokenVerifier: 401 for a bad token', () => {
         return `${input}.${createHmac('sha256', JSON.stringify(idp.publicJwk)).update(input).digest('base64url')}`
       }
     ],
-    ['an unsecured token (alg none)', async () => `${b64url('{"alg":"none"}')}.${b64url(JSON.stringify({ sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }))}.`],
+    [
+      'an unsecured token (alg none)',
+      async () =>
+        `${b64url('{"alg":"none"}')}.${b64url(JSON.stringify({ sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }))}.`
+    ],
     ['a token signed by another key (unknown kid)', () => mintIdToken(otherIdp, { sub: 'auth0|alice', nowSeconds: NOW })],
-    ['a token signed by another key under the real kid', () => signWithIdp(otherIdp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }, { kid: idp.kid })],
+    [
+      'a token signed by another key under the real kid',
+      () => signWithIdp(otherIdp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }, { kid: idp.kid })
+    ],
     ['garbage', async () => 'not-a-jwt'],
     ['three garbage segments', async () => 'a.b.c']
   ]

@@ -59,7 +59,9 @@ beforeEach(async () => {
   clock = NOW
   ;({ store } = await db.newStore())
   deps = {
-    verifyPortalToken: createPortalTokenVerifier(loadPortalConfig({ PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwks.jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE })),
+    verifyPortalToken: createPortalTokenVerifier(
+      loadPortalConfig({ PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwks.jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE })
+    ),
     store,
     nowSeconds: () => clock
   }
@@ -89,7 +91,12 @@ async function listEvent(user?: { sub: string; org: string }): Promise<APIGatewa
 }
 
 async function revokeEvent(user: { sub: string; org: string } | undefined, keyId: string): Promise<APIGatewayProxyEventV2> {
-  const event = httpApiEvent({ method: 'DELETE', path: `/keys/${keyId}`, routeKey: 'DELETE /keys/{keyId}', headers: user === undefined ? {} : await bearer(user) })
+  const event = httpApiEvent({
+    method: 'DELETE',
+    path: `/keys/${keyId}`,
+    routeKey: 'DELETE /keys/{keyId}',
+    headers: user === undefined ? {} : await bearer(user)
+  })
   return { ...event, pathParameters: { keyId } }
 }
 
@@ -217,11 +224,14 @@ describe('revokeKey (DELETE /keys/{keyId})', () => {
     expect(error.code).toBe('ERR_KEY_NOT_FOUND')
   })
 
-  it.each(['abc', randomUUID().toUpperCase(), '../x', '', `${randomUUID()} `, `KEY#${randomUUID()}`])('answers 400 for the malformed keyId %j', async (keyId) => {
-    const error = await httpErrorOf(revokeKey(deps, await revokeEvent(ALICE, keyId)))
-    expect(error.statusCode).toBe(400)
-    expect(error.code).toBe('ERR_BAD_KEY_ID')
-  })
+  it.each(['abc', randomUUID().toUpperCase(), '../x', '', `${randomUUID()} `, `KEY#${randomUUID()}`])(
+    'answers 400 for the malformed keyId %j',
+    async (keyId) => {
+      const error = await httpErrorOf(revokeKey(deps, await revokeEvent(ALICE, keyId)))
+      expect(error.statusCode).toBe(400)
+      expect(error.code).toBe('ERR_BAD_KEY_ID')
+    }
+  )
 
   it('answers 400 when the route carries no keyId at all', async () => {
     const event = httpApiEvent({ method: 'DELETE', path: '/keys/', routeKey: 'DELETE /keys/{keyId}', headers: await bearer(ALICE) })

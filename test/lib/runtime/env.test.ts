@@ -52,7 +52,10 @@ describe('requireEnv', () => {
 
 describe('readList', () => {
   it('splits on commas, trims items and drops empty ones', () => {
-    expect(readList({ PORTAL_ORIGINS: ' https://a.example , ,https://b.example,' }, 'PORTAL_ORIGINS')).toEqual(['https://a.example', 'https://b.example'])
+    expect(readList({ PORTAL_ORIGINS: ' https://a.example , ,https://b.example,' }, 'PORTAL_ORIGINS')).toEqual([
+      'https://a.example',
+      'https://b.example'
+    ])
   })
 
   it.each([[{}], [{ PORTAL_ORIGINS: '' }], [{ PORTAL_ORIGINS: ' , ,' }]])('returns undefined for %j', (env) => {

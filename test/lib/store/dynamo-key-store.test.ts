@@ -116,7 +116,9 @@ describe('DynamoKeyStore: what is stored', () => {
     const signature = apikey.split('.')[2] ?? ''
     // Act
     await store.putKey(keyRecordFor(issued, { userId: 'auth0|alice', companyId: 'acme' }, 'ci'))
-    const { Item: item } = await db.client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: keyItemId(issued.keyId) } }, ConsistentRead: true }))
+    const { Item: item } = await db.client.send(
+      new GetItemCommand({ TableName: tableName, Key: { pk: { S: keyItemId(issued.keyId) } }, ConsistentRead: true })
+    )
     // Assess
     expect(item).toBeDefined()
     const stored = item ?? {}

@@ -109,9 +109,16 @@ const dynamoDbRequest = (fields: { credentials: AwsCredentials; body: string; da
 const accessKeyIdArb = fc.stringMatching(/^A[KS]IA[A-Z2-7]{16}$/)
 const secretArb = fc.stringMatching(/^[A-Za-z0-9+/]{40}$/)
 const sessionTokenArb = fc.stringMatching(/^[A-Za-z0-9+/]{16,600}={0,2}$/)
-const credentialsArb = fc.record({ accessKeyId: accessKeyIdArb, secretAccessKey: secretArb, sessionToken: fc.option(sessionTokenArb, { nil: undefined }) })
+const credentialsArb = fc.record({
+  accessKeyId: accessKeyIdArb,
+  secretAccessKey: secretArb,
+  sessionToken: fc.option(sessionTokenArb, { nil: undefined })
+})
 const sampleCredentials = (withToken: boolean): AwsCredentials => {
-  const [credentials] = fc.sample(credentialsArb.map((c) => ({ ...c, sessionToken: withToken ? `IQoJb3JpZ2luX2Vj${c.secretAccessKey}+/==` : undefined })), 1)
+  const [credentials] = fc.sample(
+    credentialsArb.map((c) => ({ ...c, sessionToken: withToken ? `IQoJb3JpZ2luX2Vj${c.secretAccessKey}+/==` : undefined })),
+    1
+  )
   if (credentials === undefined) throw new Error('no sample')
   return credentials
 }
@@ -121,7 +128,11 @@ describe('signAwsRequest: byte for byte with the official signer', () => {
     // Prepare: fixed date, body, region and host
     const input = dynamoDbRequest({
       credentials: sampleCredentials(true),
-      body: JSON.stringify({ RequestItems: { 'dev-portal-keys-prod-keys': { Keys: [{ pk: { S: 'COMPANY#acme' } }], ConsistentRead: true, ProjectionExpression: PROJECTION } } }),
+      body: JSON.stringify({
+        RequestItems: {
+          'dev-portal-keys-prod-keys': { Keys: [{ pk: { S: 'COMPANY#acme' } }], ConsistentRead: true, ProjectionExpression: PROJECTION }
+        }
+      }),
       date: new Date('2024-02-29T23:59:59.999Z')
     })
     // Act
@@ -177,7 +188,12 @@ describe('signAwsRequest: byte for byte with the official signer', () => {
       body: fc.oneof(fc.json(), fc.string({ unit: 'grapheme', maxLength: 300 })),
       date: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }),
       region: fc.constantFrom('us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-gov-west-1', 'cn-north-1', 'local'),
-      endpoint: fc.constantFrom('https://dynamodb.us-east-1.amazonaws.com', 'https://DynamoDB.EU-West-1.amazonaws.com:443/', 'http://127.0.0.1:8000', 'http://localhost:4566/'),
+      endpoint: fc.constantFrom(
+        'https://dynamodb.us-east-1.amazonaws.com',
+        'https://DynamoDB.EU-West-1.amazonaws.com:443/',
+        'http://127.0.0.1:8000',
+        'http://localhost:4566/'
+      ),
       operation: fc.stringMatching(/^[A-Z][A-Za-z]{0,29}$/),
       // Values with runs of spaces and tabs, inside and at the ends: the canonical form collapses and trims them.
       note: fc.option(fc.stringMatching(/^[ \t]{0,3}[!-~]([!-~ \t]{0,40}[!-~])?[ \t]{0,3}$/), { nil: undefined }),
@@ -224,7 +240,9 @@ interface Received {
 type Answer = { status: number; body?: string } | 'hang'
 
 /** A loopback HTTP server answering each request as `answer` says (or never), recording what it received. */
-async function fakeDynamoDb(answer: (request: Received, index: number) => Answer): Promise<{ endpoint: string; requests: Received[]; close: () => Promise<void> }> {
+async function fakeDynamoDb(
+  answer: (request: Received, index: number) => Answer
+): Promise<{ endpoint: string; requests: Received[]; close: () => Promise<void> }> {
   const requests: Received[] = []
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -271,7 +289,15 @@ async function officialVerdict(received: Received, credentials: AwsCredentials, 
   const host = headerText(received.headers, 'host')
   const [hostname = '', port] = host.split(':')
   const headers = Object.fromEntries(signedNames.filter((name) => name !== 'x-amz-date').map((name) => [name, headerText(received.headers, name)]))
-  const request = new HttpRequest({ method: 'POST', protocol: 'http:', hostname, port: port === undefined ? undefined : Number(port), path: '/', headers, body: received.body })
+  const request = new HttpRequest({
+    method: 'POST',
+    protocol: 'http:',
+    hostname,
+    port: port === undefined ? undefined : Number(port),
+    path: '/',
+    headers,
+    body: received.body
+  })
   const signed = await signer.sign(request, { signingDate: date })
   return { expected: String(signed.headers.authorization), actual }
 }
@@ -282,7 +308,9 @@ describe('what goes over the wire is what was signed', () => {
     const server = await fakeDynamoDb(() => ({ status: 200, body: '{"Responses":{"t":[]},"UnprocessedKeys":{}}' }))
     const credentials = sampleCredentials(true)
     const lite = createDynamoDbLite({ region: 'eu-west-1', endpoint: server.endpoint, credentials: () => credentials })
-    const input: BatchGetItemInput = { RequestItems: { t: { Keys: [{ pk: { S: 'KEY#ü/€+ 1' } }], ConsistentRead: true, ProjectionExpression: PROJECTION } } }
+    const input: BatchGetItemInput = {
+      RequestItems: { t: { Keys: [{ pk: { S: 'KEY#ü/€+ 1' } }], ConsistentRead: true, ProjectionExpression: PROJECTION } }
+    }
     // Act
     const output = await lite.batchGetItem(input)
     await server.close()
@@ -304,7 +332,11 @@ describe('what goes over the wire is what was signed', () => {
   it('reads the credentials from the environment on every call', async () => {
     const server = await fakeDynamoDb(() => ({ status: 200, body: '{"Responses":{}}' }))
     const [first, second] = [sampleCredentials(true), sampleCredentials(false)]
-    const env: Record<string, string | undefined> = { AWS_ACCESS_KEY_ID: first.accessKeyId, AWS_SECRET_ACCESS_KEY: first.secretAccessKey, AWS_SESSION_TOKEN: first.sessionToken }
+    const env: Record<string, string | undefined> = {
+      AWS_ACCESS_KEY_ID: first.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: first.secretAccessKey,
+      AWS_SESSION_TOKEN: first.sessionToken
+    }
     const lite = createDynamoDbLite({ region: 'us-east-1', endpoint: server.endpoint, credentials: () => credentialsFromEnv(env) })
     await lite.call('DescribeLimits', {})
     Object.assign(env, { AWS_ACCESS_KEY_ID: second.accessKeyId, AWS_SECRET_ACCESS_KEY: second.secretAccessKey, AWS_SESSION_TOKEN: '' })
@@ -371,17 +403,38 @@ describe('batchGetItem on dynalite: the same answers as the SDK', () => {
     { name: 'a company revocation alone (key without jti)', keys: () => [companyItemId('acme')], projection: true, found: 1 },
     { name: 'an active key, no company item', keys: () => [companyItemId('initech'), keyItemId(table.active)], projection: true, found: 1 },
     { name: 'missing items only', keys: () => [companyItemId('nobody'), keyItemId(randomUUID())], projection: true, found: 0 },
-    { name: 'whole items (no projection), numbers included', keys: () => [companyItemId('acme'), keyItemId(table.revoked), keyItemId(table.globex)], projection: false, found: 3 }
+    {
+      name: 'whole items (no projection), numbers included',
+      keys: () => [companyItemId('acme'), keyItemId(table.revoked), keyItemId(table.globex)],
+      projection: false,
+      found: 3
+    }
   ]
 
   it.each(cases)('$name', async ({ keys, projection, found }) => {
     // Prepare
     const input: BatchGetItemInput = {
-      RequestItems: { [table.tableName]: { Keys: keys().map((pk) => ({ pk: { S: pk } })), ConsistentRead: true, ...(projection ? { ProjectionExpression: PROJECTION } : {}) } }
+      RequestItems: {
+        [table.tableName]: {
+          Keys: keys().map((pk) => ({ pk: { S: pk } })),
+          ConsistentRead: true,
+          ...(projection ? { ProjectionExpression: PROJECTION } : {})
+        }
+      }
     }
     // Act
     const lite = await localLite().batchGetItem(input)
-    const sdk = await db.client.send(new BatchGetItemCommand({ RequestItems: { [table.tableName]: { Keys: keys().map((pk) => ({ pk: { S: pk } })), ConsistentRead: true, ...(projection ? { ProjectionExpression: PROJECTION } : {}) } } }))
+    const sdk = await db.client.send(
+      new BatchGetItemCommand({
+        RequestItems: {
+          [table.tableName]: {
+            Keys: keys().map((pk) => ({ pk: { S: pk } })),
+            ConsistentRead: true,
+            ...(projection ? { ProjectionExpression: PROJECTION } : {})
+          }
+        }
+      })
+    )
     // Assess
     expect(byPk(lite.Responses?.[table.tableName])).toEqual(byPk(sdk.Responses?.[table.tableName]))
     expect(lite.Responses?.[table.tableName]).toHaveLength(found)
@@ -390,8 +443,16 @@ describe('batchGetItem on dynalite: the same answers as the SDK', () => {
 
   it("rejects with DynamoDB's error type, as the SDK does, for a missing table", async () => {
     const input: BatchGetItemInput = { RequestItems: { 'no-such-table': { Keys: [{ pk: { S: 'x' } }] } } }
-    const lite = await localLite().batchGetItem(input).then(() => undefined, (error: unknown) => error)
-    const sdk = await db.client.send(new BatchGetItemCommand({ RequestItems: { 'no-such-table': { Keys: [{ pk: { S: 'x' } }] } } })).then(() => undefined, (error: unknown) => error)
+    const lite = await localLite()
+      .batchGetItem(input)
+      .then(
+        () => undefined,
+        (error: unknown) => error
+      )
+    const sdk = await db.client.send(new BatchGetItemCommand({ RequestItems: { 'no-such-table': { Keys: [{ pk: { S: 'x' } }] } } })).then(
+      () => undefined,
+      (error: unknown) => error
+    )
     expect((lite as Error).name).toBe('ResourceNotFoundException')
     expect((lite as Error).name).toBe((sdk as Error).name)
     expect((lite as { httpStatusCode?: number }).httpStatusCode).toBe(400)
@@ -405,13 +466,38 @@ describe('DynamoKeyStore.revocationFacts: the lite path and the SDK path agree',
     table = await revocationTable()
   })
 
-  const cases: Array<{ name: string; keyId: () => string; companyId: string; facts: { keyRevokedAt: number | undefined; companyRevokedBefore: number | undefined } }> = [
-    { name: 'revoked key of a company that revoked everything', keyId: () => table.revoked, companyId: 'acme', facts: { keyRevokedAt: NOW, companyRevokedBefore: NOW + 60 } },
+  const cases: Array<{
+    name: string
+    keyId: () => string
+    companyId: string
+    facts: { keyRevokedAt: number | undefined; companyRevokedBefore: number | undefined }
+  }> = [
+    {
+      name: 'revoked key of a company that revoked everything',
+      keyId: () => table.revoked,
+      companyId: 'acme',
+      facts: { keyRevokedAt: NOW, companyRevokedBefore: NOW + 60 }
+    },
     { name: 'active key', keyId: () => table.active, companyId: 'initech', facts: { keyRevokedAt: undefined, companyRevokedBefore: undefined } },
     { name: 'unknown key', keyId: () => randomUUID(), companyId: 'initech', facts: { keyRevokedAt: undefined, companyRevokedBefore: undefined } },
-    { name: "another company's record under this key id", keyId: () => table.globex, companyId: 'initech', facts: { keyRevokedAt: 0, companyRevokedBefore: undefined } },
-    { name: 'key without jti, company revoked everything', keyId: () => '', companyId: 'acme', facts: { keyRevokedAt: undefined, companyRevokedBefore: NOW + 60 } },
-    { name: 'key without jti, company never revoked', keyId: () => '', companyId: 'globex', facts: { keyRevokedAt: undefined, companyRevokedBefore: undefined } }
+    {
+      name: "another company's record under this key id",
+      keyId: () => table.globex,
+      companyId: 'initech',
+      facts: { keyRevokedAt: 0, companyRevokedBefore: undefined }
+    },
+    {
+      name: 'key without jti, company revoked everything',
+      keyId: () => '',
+      companyId: 'acme',
+      facts: { keyRevokedAt: undefined, companyRevokedBefore: NOW + 60 }
+    },
+    {
+      name: 'key without jti, company never revoked',
+      keyId: () => '',
+      companyId: 'globex',
+      facts: { keyRevokedAt: undefined, companyRevokedBefore: undefined }
+    }
   ]
 
   it.each(cases)('$name', async ({ keyId, companyId, facts }) => {
@@ -436,11 +522,19 @@ describe('keyStoreFromEnv / dynamoDbLiteFromEnv: the lite client only where it c
   const creds = { AWS_ACCESS_KEY_ID: ID, AWS_SECRET_ACCESS_KEY: 'x'.repeat(40) }
   it.each([
     { name: 'local endpoint (dummy credentials)', env: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' }, endpoint: 'http://127.0.0.1:8000' },
-    { name: 'Lambda: region and credentials in the environment', env: { AWS_REGION: 'eu-west-1', ...creds, AWS_SESSION_TOKEN: 'token' }, endpoint: 'https://dynamodb.eu-west-1.amazonaws.com' },
+    {
+      name: 'Lambda: region and credentials in the environment',
+      env: { AWS_REGION: 'eu-west-1', ...creds, AWS_SESSION_TOKEN: 'token' },
+      endpoint: 'https://dynamodb.eu-west-1.amazonaws.com'
+    },
     { name: 'AWS_DEFAULT_REGION', env: { AWS_DEFAULT_REGION: 'us-east-2', ...creds }, endpoint: 'https://dynamodb.us-east-2.amazonaws.com' },
     { name: 'GovCloud', env: { AWS_REGION: 'us-gov-west-1', ...creds }, endpoint: 'https://dynamodb.us-gov-west-1.amazonaws.com' },
     { name: 'China', env: { AWS_REGION: 'cn-north-1', ...creds }, endpoint: 'https://dynamodb.cn-north-1.amazonaws.com.cn' },
-    { name: 'FIPS explicitly off', env: { AWS_REGION: 'eu-west-1', ...creds, AWS_USE_FIPS_ENDPOINT: 'false' }, endpoint: 'https://dynamodb.eu-west-1.amazonaws.com' },
+    {
+      name: 'FIPS explicitly off',
+      env: { AWS_REGION: 'eu-west-1', ...creds, AWS_USE_FIPS_ENDPOINT: 'false' },
+      endpoint: 'https://dynamodb.eu-west-1.amazonaws.com'
+    },
     { name: 'no credentials in the environment (profiles, SSO, IMDS)', env: { AWS_REGION: 'eu-west-1' }, endpoint: undefined },
     { name: 'a key id without its secret', env: { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: ID }, endpoint: undefined },
     { name: 'blank credentials', env: { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: ' ', AWS_SECRET_ACCESS_KEY: '' }, endpoint: undefined },
@@ -448,7 +542,11 @@ describe('keyStoreFromEnv / dynamoDbLiteFromEnv: the lite client only where it c
     { name: 'an ISO partition region', env: { AWS_REGION: 'us-iso-east-1', ...creds }, endpoint: undefined },
     { name: 'FIPS endpoints', env: { AWS_REGION: 'us-east-1', ...creds, AWS_USE_FIPS_ENDPOINT: 'true' }, endpoint: undefined },
     { name: 'dual-stack endpoints', env: { AWS_REGION: 'us-east-1', ...creds, AWS_USE_DUALSTACK_ENDPOINT: 'TRUE' }, endpoint: undefined },
-    { name: 'a configured DynamoDB endpoint', env: { AWS_REGION: 'us-east-1', ...creds, AWS_ENDPOINT_URL_DYNAMODB: 'https://vpce.example' }, endpoint: undefined },
+    {
+      name: 'a configured DynamoDB endpoint',
+      env: { AWS_REGION: 'us-east-1', ...creds, AWS_ENDPOINT_URL_DYNAMODB: 'https://vpce.example' },
+      endpoint: undefined
+    },
     { name: 'a local endpoint with a path', env: { DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000/ddb' }, endpoint: undefined }
   ])('$name', ({ env, endpoint }) => {
     expect(dynamoDbLiteFromEnv(env)?.endpoint).toBe(endpoint)
@@ -456,7 +554,10 @@ describe('keyStoreFromEnv / dynamoDbLiteFromEnv: the lite client only where it c
 
   it('wires the lite client into the store keyStoreFromEnv makes', async () => {
     // Prepare: DYNAMODB_ENDPOINT at a loopback server that verifies signatures
-    const server = await fakeDynamoDb(() => ({ status: 200, body: '{"Responses":{"dev-portal-keys-wired":[{"pk":{"S":"COMPANY#acme"},"revokedBefore":{"N":"1700000000"}}]},"UnprocessedKeys":{}}' }))
+    const server = await fakeDynamoDb(() => ({
+      status: 200,
+      body: '{"Responses":{"dev-portal-keys-wired":[{"pk":{"S":"COMPANY#acme"},"revokedBefore":{"N":"1700000000"}}]},"UnprocessedKeys":{}}'
+    }))
     const store = keyStoreFromEnv({ KEYS_TABLE: 'dev-portal-keys-wired', DYNAMODB_ENDPOINT: server.endpoint })
     // Act
     const facts = await store?.revocationFacts('', 'acme')
@@ -565,7 +666,8 @@ describe('bounds and errors', () => {
       const signature = /Signature=([0-9a-f]{64})/.exec(headerText(server.requests[0]?.headers ?? {}, 'authorization'))?.[1] ?? 'none'
       expect(error.name).toBe(type)
       const visible = `${error.message}\n${error.stack ?? ''}\n${JSON.stringify(error)}`
-      for (const secret of [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? '', signature]) expect(visible).not.toContain(secret)
+      for (const secret of [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken ?? '', signature])
+        expect(visible).not.toContain(secret)
     }
   )
 
@@ -629,7 +731,10 @@ describe('DynamoKeyStore.revocationFacts falls back to the SDK when the lite sig
   })
 
   it('still treats unprocessed keys as no answer on the lite path', async () => {
-    const server = await fakeDynamoDb(() => ({ status: 200, body: '{"Responses":{"t":[]},"UnprocessedKeys":{"t":{"Keys":[{"pk":{"S":"COMPANY#acme"}}]}}}' }))
+    const server = await fakeDynamoDb(() => ({
+      status: 200,
+      body: '{"Responses":{"t":[]},"UnprocessedKeys":{"t":{"Keys":[{"pk":{"S":"COMPANY#acme"}}]}}}'
+    }))
     const store = new DynamoKeyStore(db.client, 't', { lite: localLite(server.endpoint) })
     const error = await rejectionOf(store.revocationFacts('', 'acme'))
     await server.close()
