@@ -1,18 +1,13 @@
 import middy from '@middy/core'
-import { loadApiKeyConfig, type ApiKeyConfig } from '../lib/keys/api-key-config'
-import { authorizeApiKey, type RevocationCheck } from '../lib/authorizer/authorize-api-key'
+import { authorizeApiKey } from '../lib/authorizer/authorize-api-key'
 import { allowResult, denyResult, readAuthorizerEvent, type AuthorizerEvent, type AuthorizerResult } from '../lib/authorizer/authorizer-event'
-import { configFrom, configMiddleware } from '../lib/runtime/config-middleware'
-import { Logger } from '../lib/runtime/logger'
 import { revocationCheckFromEnv } from '../lib/authorizer/revocation-check'
-import { envWithFetchedSecrets, secretSourcesMiddleware } from '../lib/keys/secret-sources'
+import { loadApiKeyConfig } from '../lib/keys/api-key-config'
+import { envWithSecrets } from '../lib/keys/secret-sources'
+import { configMiddleware } from '../lib/runtime/config-middleware'
+import { Logger } from '../lib/runtime/logger'
 
 const logger = new Logger({ service: 'authorizer' })
-
-interface AuthorizerConfig {
-  apiKeys: ApiKeyConfig
-  isRevoked: RevocationCheck | undefined
-}
 
 /**
  * API-key authorizer. HTTP API (payload 2.0, simple responses) is the main
@@ -20,18 +15,20 @@ interface AuthorizerConfig {
  * it drops in for the reference authorizer too.
  */
 // No early-timeout timer: a verification takes microseconds, and the timer would cost more than the work;
-// the revocation lookup has its own bounds (src/lib/store/dynamodb-lite.ts).
+// the revocation lookup has its own bounds (src/lib/store/dynamodb-lite).
+const config = configMiddleware({
+  load: async (env) => ({
+    apiKeys: loadApiKeyConfig(await envWithSecrets(env, 'verify'), 'verify'),
+    isRevoked: revocationCheckFromEnv(env, logger)
+  })
+})
+
 export const handler = middy<AuthorizerEvent, AuthorizerResult>({ timeoutEarlyInMillis: 0 })
-  .use(secretSourcesMiddleware(process.env, 'verify'))
-  .use(
-    configMiddleware({
-      load: (env, ctx) => ({ apiKeys: loadApiKeyConfig(envWithFetchedSecrets(env, ctx), 'verify'), isRevoked: revocationCheckFromEnv(env, logger) })
-    })
-  )
+  .use(config)
   .handler(async (event, context) => {
     const request = readAuthorizerEvent(event)
     logger.setPersistentKeys({ requestId: request.requestId ?? context.awsRequestId, api: request.kind })
-    const { apiKeys, isRevoked } = configFrom<AuthorizerConfig>(context)
+    const { apiKeys, isRevoked } = config.current()
     const decision = await authorizeApiKey(request.token, { config: apiKeys, nowSeconds: Date.now() / 1000, isRevoked })
     if (!decision.valid) {
       logger.info('deny', {

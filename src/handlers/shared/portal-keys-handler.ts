@@ -1,9 +1,9 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { configFrom, configMiddleware } from '../../lib/runtime/config-middleware'
 import { httpErrorsMiddleware } from '../../lib/http/http-errors-middleware'
-import { Logger } from '../../lib/runtime/logger'
 import { loadPortalKeysDeps, type PortalKeysDeps } from '../../lib/portal/portal-keys'
+import { configMiddleware } from '../../lib/runtime/config-middleware'
+import { Logger } from '../../lib/runtime/logger'
 
 type PortalKeysCore = (deps: PortalKeysDeps, event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>
 
@@ -17,11 +17,12 @@ type PortalKeysCore = (deps: PortalKeysDeps, event: APIGatewayProxyEventV2) => P
  */
 export function portalKeysHandler(service: string, core: PortalKeysCore) {
   const logger = new Logger({ service })
+  const config = configMiddleware({ load: loadPortalKeysDeps })
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpErrorsMiddleware(logger))
-    .use(configMiddleware({ load: loadPortalKeysDeps }))
+    .use(config)
     .handler(async (event, context) => {
       logger.setPersistentKeys({ requestId: context.awsRequestId })
-      return core(configFrom<PortalKeysDeps>(context), event)
+      return core(config.current(), event)
     })
 }

@@ -1,5 +1,3 @@
-import type { MiddlewareObj } from '@middy/core'
-import type { Context } from 'aws-lambda'
 import { readEnv, type Env } from '../runtime/env'
 import type { KeyRole } from './api-key-config'
 import { ConfigError } from '../runtime/errors'
@@ -7,14 +5,13 @@ import { ConfigError } from '../runtime/errors'
 /** Where the key material comes from when it is not in the environment. */
 export interface SecretSources {
   /** SSM Parameter Store names (SecureString), by the variable they stand for. */
-  readonly ssm: Readonly<Partial<Record<'JWT_SECRET' | 'JWT_VERIFY_KEY', string>>>
+  readonly ssm: Readonly<Partial<Record<SsmVariable, string>>>
   /** A Secrets Manager secret: a plain string (the JWT_SECRET), or JSON with JWT_SECRET / JWT_VERIFY_KEY / JWT_PREVIOUS_KEYS. */
   readonly secretArn: string | undefined
 }
 
-/** Names of the fetched values on the Lambda context. */
-const CONTEXT_KEYS = { JWT_SECRET: 'jwtSecretFromSsm', JWT_VERIFY_KEY: 'jwtVerifyKeyFromSsm' } as const
-const SECRET_CONTEXT_KEY = 'jwtSecretsFromSecretsManager'
+/** The variables an SSM parameter can stand for (`<NAME>_SSM_PARAMETER`). */
+type SsmVariable = 'JWT_SECRET' | 'JWT_VERIFY_KEY'
 /** Variables a Secrets Manager JSON secret may carry. */
 const SECRET_FIELDS = ['JWT_SECRET', 'JWT_VERIFY_KEY', 'JWT_PREVIOUS_KEYS'] as const
 
@@ -47,76 +44,68 @@ export function secretSourcesFromEnv(env: Env): SecretSources {
   if (secretArn !== undefined && !/^(arn:[A-Za-z0-9-]+:secretsmanager:[^:]+:\d+:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$/.test(secretArn)) {
     throw new ConfigError('JWT_SECRET_ARN', 'a Secrets Manager secret ARN or name')
   }
-  const ssm: Partial<Record<'JWT_SECRET' | 'JWT_VERIFY_KEY', string>> = {}
+  const ssm: Partial<Record<SsmVariable, string>> = {}
   if (ssmSecret !== undefined) ssm.JWT_SECRET = ssmSecret
   if (ssmVerifyKey !== undefined) ssm.JWT_VERIFY_KEY = ssmVerifyKey
   return { ssm, secretArn }
 }
 
+/** What the stores returned, before it is laid over the environment. */
+export interface FetchedSecrets {
+  /** SSM parameter values, by the variable they stand for. */
+  readonly ssm?: Readonly<Partial<Record<SsmVariable, string>>>
+  /** The Secrets Manager secret: its string, or the parsed JSON object. */
+  readonly secret?: unknown
+}
+
 /**
- * Middy middleware fetching the key material from SSM Parameter Store or
- * Secrets Manager, through middy's own `ssm` / `secrets-manager` middleware,
- * once per cold start (cached for the container's life). With no store
- * configured it does nothing, and the AWS SDK clients are never even loaded,
- * which keeps cold starts short for deployments that do not use them.
- *
- * Use it before {@link configMiddleware}, and build the config from
- * {@link envWithFetchedSecrets}.
+ * The environment with the function's secrets fetched and laid over it: the
+ * SSM parameters and Secrets Manager secret that `JWT_SECRET_SSM_PARAMETER`,
+ * `JWT_VERIFY_KEY_SSM_PARAMETER` and `JWT_SECRET_ARN` name, limited to what
+ * the role needs. With no store configured it returns `env` itself at once,
+ * and the AWS SDK clients are never even loaded, which keeps cold starts
+ * short for deployments that do not use them. Call it inside a
+ * `configMiddleware` load, so it runs once per cold start and a failure is
+ * retried on the next request.
  *
  * @example
- * middy().use(secretSourcesMiddleware(process.env)).use(configMiddleware({ load: (env, ctx) => loadApiKeyConfig(envWithFetchedSecrets(env, ctx), 'verify') }))
+ * configMiddleware({ load: async (env) => loadApiKeyConfig(await envWithSecrets(env, 'verify'), 'verify') })
  */
-export function secretSourcesMiddleware(env: Env = process.env, role: KeyRole = 'sign'): MiddlewareObj<unknown, unknown, Error, Context> {
-  type Middleware = MiddlewareObj<unknown, unknown, Error, Context>
-  let inner: Promise<Middleware[]> | undefined
-  let fetched: Record<string, unknown> | undefined
+export async function envWithSecrets(env: Env, role: KeyRole): Promise<Env> {
+  const sources = neededSources(secretSourcesFromEnv(env), env, role)
+  const ssmEntries = Object.entries(sources.ssm) as Array<[SsmVariable, string]>
+  if (ssmEntries.length === 0 && sources.secretArn === undefined) return env
+  const [ssm, secret] = await Promise.all([
+    ssmEntries.length === 0 ? undefined : fetchSsmParameters(ssmEntries),
+    sources.secretArn === undefined ? undefined : fetchSecret(sources.secretArn)
+  ])
+  return overlaySecrets(env, { ssm, secret })
+}
 
-  // Validated on the first invocation, so a bad setting is answered like any config error (a generic 500).
-  const load = async (): Promise<Middleware[]> => {
-    const sources = neededSources(secretSourcesFromEnv(env), env, role)
-    const ssmNames = Object.entries(sources.ssm)
-    const middlewares: Middleware[] = []
-    if (ssmNames.length > 0) {
-      const { default: ssm } = await import('@middy/ssm')
-      const fetchData = Object.fromEntries(ssmNames.map(([variable, name]) => [CONTEXT_KEYS[variable as keyof typeof CONTEXT_KEYS], name]))
-      // middy caches per cacheKey for the process; key it by what is fetched so two sources never share an entry.
-      const cacheKey = `dev-portal-keys-ssm:${ssmNames.map(([, name]) => name).join(',')}`
-      middlewares.push(ssm({ fetchData, setToContext: true, cacheKey, cacheExpiry: -1, disablePrefetch: true }) as Middleware)
-    }
-    if (sources.secretArn !== undefined) {
-      const { default: secretsManager } = await import('@middy/secrets-manager')
-      const cacheKey = `dev-portal-keys-secrets-manager:${sources.secretArn}`
-      middlewares.push(
-        secretsManager({
-          fetchData: { [SECRET_CONTEXT_KEY]: sources.secretArn },
-          setToContext: true,
-          cacheKey,
-          cacheExpiry: -1,
-          disablePrefetch: true
-        }) as Middleware
-      )
-    }
-    return middlewares
+/** SecureString parameters, decrypted, in one GetParameters call; a missing one is an error naming its variable. */
+async function fetchSsmParameters(entries: ReadonlyArray<[SsmVariable, string]>): Promise<Partial<Record<SsmVariable, string>>> {
+  const { SSMClient, GetParametersCommand } = await import('@aws-sdk/client-ssm')
+  const answer = await new SSMClient({}).send(new GetParametersCommand({ Names: entries.map(([, name]) => name), WithDecryption: true }))
+  const values: Partial<Record<SsmVariable, string>> = {}
+  for (const [variable, name] of entries) {
+    const value = answer.Parameters?.find((parameter) => parameter.Name === name || parameter.ARN === name)?.Value
+    if (value === undefined) throw new ConfigError(`${variable}_SSM_PARAMETER`, 'the name of an existing SSM parameter this function may read')
+    values[variable] = value
   }
+  return values
+}
 
-  return {
-    name: 'secret-sources',
-    before: async (request) => {
-      // Warm path: hand over what the first invocation fetched, without re-running middy's hooks.
-      if (fetched !== undefined) {
-        Object.assign(request.context, fetched)
-        return
-      }
-      inner ??= load().catch((error: unknown) => {
-        inner = undefined
-        throw error
-      })
-      for (const middleware of await inner) await middleware.before?.(request)
-      const context = request.context as unknown as Record<string, unknown>
-      fetched = Object.fromEntries(
-        [...Object.values(CONTEXT_KEYS), SECRET_CONTEXT_KEY].filter((key) => key in context).map((key) => [key, context[key]])
-      )
-    }
+/** The secret's string: parsed when it is a JSON object, else the plain value (the JWT_SECRET). */
+async function fetchSecret(secretId: string): Promise<unknown> {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager')
+  const answer = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }))
+  const text = answer.SecretString
+  if (text === undefined) throw new ConfigError('JWT_SECRET_ARN', 'a secret with a string value (binary secrets are not read)')
+  try {
+    const parsed: unknown = JSON.parse(text)
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : text
+  } catch {
+    return text
   }
 }
 
@@ -132,27 +121,24 @@ function neededSources(sources: SecretSources, env: Env, role: KeyRole): SecretS
   const publicKeyAvailable = readEnv(env, 'JWT_VERIFY_KEY') !== undefined || sources.ssm.JWT_VERIFY_KEY !== undefined
   const needSecret = role === 'verify' ? hmac || !publicKeyAvailable : !hmac && !publicKeyAvailable
   if (needSecret) return sources
-  const ssm: Partial<Record<'JWT_SECRET' | 'JWT_VERIFY_KEY', string>> = {}
+  const ssm: Partial<Record<SsmVariable, string>> = {}
   if (sources.ssm.JWT_VERIFY_KEY !== undefined) ssm.JWT_VERIFY_KEY = sources.ssm.JWT_VERIFY_KEY
   return { ssm, secretArn: undefined }
 }
 
 /**
- * The environment with the values {@link secretSourcesMiddleware} fetched
- * laid over it, so the config loaders see one set of `JWT_*` names wherever
- * the secret came from.
+ * The environment with fetched secrets laid over it, so the config loaders
+ * see one set of `JWT_*` names wherever the secret came from. A JSON secret
+ * contributes its `JWT_SECRET`, `JWT_VERIFY_KEY` and `JWT_PREVIOUS_KEYS`
+ * fields (a JWKS object is re-serialised); a plain string secret is the
+ * `JWT_SECRET`.
  *
  * @example
- * loadApiKeyConfig(envWithFetchedSecrets(process.env, context), 'sign')
+ * overlaySecrets({ JWT_ALGORITHM: 'HS256' }, { secret: { JWT_SECRET: 'a' } }) // { JWT_ALGORITHM: 'HS256', JWT_SECRET: 'a' }
  */
-export function envWithFetchedSecrets(env: Env, context: Context): Env {
-  const fetched = context as unknown as Record<string, unknown>
-  const overlay: Record<string, string> = {}
-  for (const [variable, key] of Object.entries(CONTEXT_KEYS)) {
-    const value = fetched[key]
-    if (typeof value === 'string') overlay[variable] = value
-  }
-  const secret = fetched[SECRET_CONTEXT_KEY]
+export function overlaySecrets(env: Env, fetched: FetchedSecrets): Env {
+  const overlay: Record<string, string> = { ...fetched.ssm }
+  const secret = fetched.secret
   if (typeof secret === 'string') overlay.JWT_SECRET = secret
   else if (secret !== null && typeof secret === 'object') {
     for (const field of SECRET_FIELDS) {

@@ -51,7 +51,7 @@ export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEvent
  * verifier and, with `KEYS_TABLE`, the key store that records each key.
  *
  * @example
- * const deps = createKeyDepsFromEnv(envWithFetchedSecrets(process.env, context), logger)
+ * const deps = createKeyDepsFromEnv(await envWithSecrets(process.env, 'sign'), logger)
  */
 export function createKeyDepsFromEnv(env: Env, logger: Logger): CreateKeyDeps {
   const store = keyStoreFromEnv(env)

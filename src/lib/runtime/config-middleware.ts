@@ -2,28 +2,36 @@ import type { MiddlewareObj } from '@middy/core'
 import type { Context } from 'aws-lambda'
 import type { Env } from './env'
 
-/** The Lambda context once {@link configMiddleware} has run: it carries the frozen config. */
-export type ContextWithConfig<T> = Context & { config: T }
+/** A {@link configMiddleware}: use it on the handler, then read the typed config with `current()`. */
+export interface ConfigMiddleware<T> extends MiddlewareObj<unknown, unknown, Error, Context> {
+  /**
+   * The loaded, frozen config. Valid inside the handler (and later
+   * middlewares) of the middy chain this middleware runs in; before the first
+   * successful load it throws.
+   */
+  readonly current: () => T
+}
 
 /**
  * Middy middleware that loads and validates configuration once per cold
- * start and hands every invocation the same frozen object on
- * `context.config`.
+ * start; the handler reads the same frozen, typed object with `current()` on
+ * every invocation. The config's type is what `load` returns, so no handler
+ * casts, and the handler keeps the plain Lambda `Context` the runtime passes.
  *
- * `load` receives the environment and the Lambda context, so values that an
- * earlier middleware put on the context (a secret from SSM, say) can take part.
- * A failed load is not cached: the next invocation tries again, which matters
- * when the failure was a throttled secret store rather than a bad variable.
+ * `load` may be async: secrets fetched from SSM or Secrets Manager are part of
+ * the load (see `envWithSecrets` in src/lib/keys/secret-sources.ts), so a bad
+ * setting and a missing secret fail the same way, on the first request, as a
+ * `ConfigError` or a store error. A failed load is not cached: the next
+ * invocation tries again, which matters when the failure was a throttled
+ * secret store rather than a bad variable.
  *
  * @example
- * middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
- *   .use(configMiddleware({ load: (env) => loadApiKeyConfig(env, 'verify') }))
- *   .handler(async (event, context) => core(configFrom<ApiKeyConfig>(context), event))
+ * const config = configMiddleware({ load: async (env) => loadApiKeyConfig(await envWithSecrets(env, 'verify'), 'verify') })
+ * export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+ *   .use(config)
+ *   .handler(async (event) => core(config.current(), event))
  */
-export function configMiddleware<T extends object>(options: {
-  load: (env: Env, context: Context) => T | Promise<T>
-  env?: Env
-}): MiddlewareObj<unknown, unknown, Error, Context> {
+export function configMiddleware<T extends object>(options: { load: (env: Env) => T | Promise<T>; env?: Env }): ConfigMiddleware<T> {
   if (typeof options.load !== 'function') throw new TypeError('configMiddleware: options.load must be a function')
   const env = options.env ?? process.env
   let loaded: Promise<T> | undefined
@@ -31,36 +39,23 @@ export function configMiddleware<T extends object>(options: {
 
   return {
     name: 'config',
-    before: async (request) => {
-      // Warm path: no promise to await once the config is known.
-      if (ready !== undefined) {
-        ;(request.context as ContextWithConfig<T>).config = ready
-        return
-      }
+    before: async () => {
+      // Warm path: nothing to await once the config is known.
+      if (ready !== undefined) return
       loaded ??= Promise.resolve()
-        .then(() => options.load(env, request.context))
+        .then(() => options.load(env))
         .then((config) => Object.freeze(config))
       try {
         ready = await loaded
-        ;(request.context as ContextWithConfig<T>).config = ready
       } catch (error) {
         loaded = undefined
         throw error
       }
+    },
+    current: () => {
+      if (ready === undefined)
+        throw new TypeError('configMiddleware: current() called before the config was loaded (is the middleware in the chain?)')
+      return ready
     }
   }
-}
-
-/**
- * The config {@link configMiddleware} put on the context. Handlers keep the
- * plain Lambda `Context` type (that is what the runtime passes) and read the
- * config through this.
- *
- * @example
- * const apiKeys = configFrom<ApiKeyConfig>(context)
- */
-export function configFrom<T>(context: Context): T {
-  const config = (context as Partial<ContextWithConfig<T>>).config
-  if (config === undefined) throw new TypeError('configFrom: configMiddleware has not run for this handler')
-  return config
 }

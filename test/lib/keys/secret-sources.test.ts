@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock'
 import { SignJWT } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../../src/lib/runtime/errors'
-import { envWithFetchedSecrets, secretSourcesFromEnv } from '../../../src/lib/keys/secret-sources'
+import { overlaySecrets, secretSourcesFromEnv } from '../../../src/lib/keys/secret-sources'
 import { verifyApiKey } from '../../../src/lib/keys/verify-api-key'
 import { loadApiKeyConfig } from '../../../src/lib/keys/api-key-config'
 import {
@@ -69,8 +69,7 @@ describe('secretSourcesFromEnv', () => {
   })
 
   it('lays a Secrets Manager JSON secret over the environment, field by field', () => {
-    const context = { ...lambdaContext(), jwtSecretsFromSecretsManager: { JWT_SECRET: 'a', JWT_PREVIOUS_KEYS: { keys: [] }, other: 'ignored' } }
-    const env = envWithFetchedSecrets({ JWT_ALGORITHM: 'HS256' }, context)
+    const env = overlaySecrets({ JWT_ALGORITHM: 'HS256' }, { secret: { JWT_SECRET: 'a', JWT_PREVIOUS_KEYS: { keys: [] }, other: 'ignored' } })
     expect(env).toEqual({ JWT_ALGORITHM: 'HS256', JWT_SECRET: 'a', JWT_PREVIOUS_KEYS: '{"keys":[]}' })
   })
 })

@@ -1,7 +1,7 @@
 import middy from '@middy/core'
 import type { Context } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
-import { configMiddleware, type ContextWithConfig } from '../../../src/lib/runtime/config-middleware'
+import { configMiddleware } from '../../../src/lib/runtime/config-middleware'
 import type { Env } from '../../../src/lib/runtime/env'
 import { lambdaContext } from '../../support/events'
 
@@ -11,20 +11,19 @@ interface TestConfig {
 }
 
 /** A middy handler that answers with the config it was handed, plus a counter of loads. */
-function handlerWith(load: (env: Env, context: Context) => TestConfig | Promise<TestConfig>, env?: Env) {
+function handlerWith(load: (env: Env) => TestConfig | Promise<TestConfig>, env?: Env) {
   const loads = { count: 0 }
-  const handler = middy<unknown, TestConfig, Error, ContextWithConfig<TestConfig>>()
-    .use(
-      configMiddleware({
-        load: (e, c) => {
-          loads.count += 1
-          return load(e, c)
-        },
-        ...(env === undefined ? {} : { env })
-      })
-    )
-    .handler(async (_event, context) => context.config)
-  const invoke = (context: Context = lambdaContext()): Promise<TestConfig> => handler({}, context as ContextWithConfig<TestConfig>)
+  const config = configMiddleware({
+    load: (e) => {
+      loads.count += 1
+      return load(e)
+    },
+    ...(env === undefined ? {} : { env })
+  })
+  const handler = middy<unknown, TestConfig>()
+    .use(config)
+    .handler(async () => config.current())
+  const invoke = (context: Context = lambdaContext()): Promise<TestConfig> => handler({}, context)
   return { invoke, loads }
 }
 
@@ -110,17 +109,20 @@ describe('configMiddleware', () => {
     expect(seen).toBe(process.env)
   })
 
-  it('passes the Lambda context to load', async () => {
+  it('refuses current() before a load has succeeded, naming the cause', async () => {
     // Prepare
-    let seenRequestId: string | undefined
-    const { invoke } = handlerWith((_env, context) => {
-      seenRequestId = context.awsRequestId
-      return { region: undefined, tags: [] }
+    const config = configMiddleware({
+      load: () => {
+        throw new Error('bad setting')
+      }
     })
-    // Act
-    await invoke(lambdaContext({ awsRequestId: 'req-42' }))
-    // Assess
-    expect(seenRequestId).toBe('req-42')
+    const handler = middy<unknown, unknown>()
+      .use(config)
+      .handler(async () => config.current())
+    // Act + Assess
+    expect(() => config.current()).toThrow(/before the config was loaded/)
+    await expect(handler({}, lambdaContext())).rejects.toThrow('bad setting')
+    expect(() => config.current()).toThrow(TypeError)
   })
 
   it.each([
