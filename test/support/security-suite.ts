@@ -15,7 +15,8 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isHmac, type JwtAlgorithm } from '../../src/lib/keys/algorithms'
-import { MAX_TOKEN_BYTES, type DenyReason } from '../../src/lib/keys/verify-api-key'
+import type { AuthorizationDenyReason } from '../../src/lib/authorizer/authorize-api-key'
+import { MAX_TOKEN_BYTES } from '../../src/lib/keys/verify-api-key'
 import { b64url, flipMiddleChar, segmentsOf, signRawJws, type Segment } from './jws'
 import { hmacSecret, keyKindFor, pemKeyPair } from './keys'
 
@@ -84,7 +85,7 @@ const DAY = 86_400
 const B64URL_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 
 /** Every deny reason src can give; a Record, so the compiler keeps it exhaustive. */
-const DENY_REASONS: Record<DenyReason, true> = {
+const DENY_REASONS: Record<AuthorizationDenyReason, true> = {
   MISSING_TOKEN: true,
   TOKEN_TOO_LARGE: true,
   MALFORMED: true,
@@ -229,7 +230,7 @@ export function describeApiKeySecuritySuite(name: string, setup: () => KeyAccept
       return allowed
     }
 
-    const expectDenied = async (path: KeyAcceptingPath, token: string | undefined, now: number, reason: DenyReason): Promise<void> => {
+    const expectDenied = async (path: KeyAcceptingPath, token: string | undefined, now: number, reason: AuthorizationDenyReason): Promise<void> => {
       const allowed = await present(path, token, now)
       expect(allowed, 'the path let a hostile token through').toBe(false)
       if (options.lastDenyReason !== undefined) expect(options.lastDenyReason()).toBe(reason)

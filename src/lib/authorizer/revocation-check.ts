@@ -1,10 +1,10 @@
-import type { RevocationCheck } from './authorize-api-key'
+import type { RevocationCheck, RevocationDenyReason } from './authorize-api-key'
 import { keyStoreFromEnv } from '../store/dynamo-key-store'
 import { readDurationSeconds, type Env } from '../runtime/env'
 import { ConfigError } from '../runtime/errors'
 import { revokedByCompany, type KeyStore, type RevocationFacts } from '../store/key-store'
 import type { Logger } from '../runtime/logger'
-import type { ApiKeyIdentity, DenyReason } from '../keys/verify-api-key'
+import type { ApiKeyIdentity } from '../keys/verify-api-key'
 
 /** Cache settings for {@link createRevocationCheck}, in seconds. */
 export interface RevocationCacheOptions {
@@ -26,7 +26,7 @@ interface CachedFacts {
  * the company's "revoked before" instant, or no `iat` at all once the company
  * has revoked everything (such a key cannot prove it is newer).
  */
-function decide(facts: RevocationFacts, identity: ApiKeyIdentity): DenyReason | undefined {
+function decide(facts: RevocationFacts, identity: ApiKeyIdentity): RevocationDenyReason | undefined {
   if (facts.keyRevokedAt !== undefined) return 'REVOKED'
   if (revokedByCompany(identity.issuedAt, facts.companyRevokedBefore)) return 'REVOKED'
   return undefined

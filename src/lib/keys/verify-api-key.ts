@@ -3,8 +3,11 @@ import { digestOf, isHmac, type JwtAlgorithm } from './algorithms'
 import type { ApiKeyConfig, VerifyingKey } from './api-key-config'
 import { isIdentifier } from './identifier'
 
-/** Why a key was denied: a stable code for logs and metrics. */
-export type DenyReason =
+/**
+ * Why verification denied a key: a stable code for logs and metrics. What
+ * only the authorizer can decide (revocation) is `AuthorizationDenyReason`.
+ */
+export type VerificationDenyReason =
   | 'MISSING_TOKEN'
   | 'TOKEN_TOO_LARGE'
   | 'MALFORMED'
@@ -19,8 +22,6 @@ export type DenyReason =
   | 'BAD_AUDIENCE'
   | 'BAD_COMPANY'
   | 'BAD_USER'
-  | 'REVOKED'
-  | 'STORE_UNAVAILABLE'
 
 /** The identity an accepted key carries. */
 export interface ApiKeyIdentity {
@@ -36,7 +37,8 @@ export interface ApiKeyIdentity {
 }
 
 /** The outcome of verifying an API key: an expected denial is a value, not an exception. */
-export type ApiKeyVerification = { readonly valid: true; readonly identity: ApiKeyIdentity } | { readonly valid: false; readonly reason: DenyReason }
+export type ApiKeyVerification =
+  { readonly valid: true; readonly identity: ApiKeyIdentity } | { readonly valid: false; readonly reason: VerificationDenyReason }
 
 /** Longest token accepted; anything larger is refused before any decoding or crypto. */
 export const MAX_TOKEN_BYTES = 8192
@@ -45,7 +47,7 @@ const B64URL_SEGMENT = /^[A-Za-z0-9_-]+$/
 /** Header parameters we understand. Anything else is tolerated only if not `crit`-listed; `crit` itself is refused. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
-const deny = (reason: DenyReason): ApiKeyVerification => ({ valid: false, reason })
+const deny = (reason: VerificationDenyReason): ApiKeyVerification => ({ valid: false, reason })
 
 /** Cheap pre-check: a forbidden key can only be present if its name appears in the text. */
 const MAY_HOLD_FORBIDDEN_KEY = /__proto__|constructor|prototype|\\u/

@@ -6,15 +6,40 @@
  * `expose` follows middy's HttpError: a 4xx message is safe to show the
  * client; a 5xx becomes a generic message and keeps the detail for the logs.
  */
+/**
+ * Every `code` an answer can carry, in one place: the portal and scripts
+ * switch on these, so a new one is added here first.
+ */
+export type ErrorCode =
+  // Server side: generic on the wire, detail in the log.
+  | 'ERR_CONFIG'
+  | 'ERR_INTERNAL'
+  | 'ERR_UNAVAILABLE'
+  | 'ERR_NO_AUTHORIZER_CONTEXT'
+  | 'ERR_IDP_UNAVAILABLE'
+  // Client side.
+  | 'ERR_REFUSED'
+  | 'ERR_BAD_BODY'
+  | 'ERR_BODY_TOO_LARGE'
+  | 'ERR_BAD_KEY_ID'
+  | 'ERR_KEY_NOT_FOUND'
+  | 'ERR_NOT_FOUND'
+  | 'ERR_PORTAL_TOKEN_MISSING'
+  | 'ERR_PORTAL_TOKEN_INVALID'
+  // Local stack only.
+  | 'ERR_LOCAL_IDP_NOT_IN_USE'
+  | 'ERR_NO_LOCAL_COLLECTOR'
+  | 'ERR_COLLECTOR_UNAVAILABLE'
+
 export class DevPortalKeysError extends Error {
   /** Stable, machine-readable error code. */
-  readonly code: string
+  readonly code: ErrorCode
   /** HTTP status this failure maps to. */
   readonly statusCode: number
   /** Whether `message` may be shown to the client. */
   readonly expose: boolean
 
-  constructor(code: string, statusCode: number, message: string, options?: { cause?: unknown; expose?: boolean }) {
+  constructor(code: ErrorCode, statusCode: number, message: string, options?: { cause?: unknown; expose?: boolean }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = new.target.name
     this.code = code
@@ -47,7 +72,7 @@ export class ConfigError extends DevPortalKeysError {
  * throw new HttpError(400, 'ERR_BAD_BODY', 'Body must be a JSON object')
  */
 export class HttpError extends DevPortalKeysError {
-  constructor(statusCode: number, code: string, message: string, options?: { cause?: unknown }) {
+  constructor(statusCode: number, code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, statusCode, message, options)
   }
 }

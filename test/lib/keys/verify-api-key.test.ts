@@ -5,14 +5,14 @@ import { describe, expect, it } from 'vitest'
 import { JWT_ALGORITHMS, isHmac, type JwtAlgorithm } from '../../../src/lib/keys/algorithms'
 import { loadApiKeyConfig, type ApiKeyConfig } from '../../../src/lib/keys/api-key-config'
 import { issueApiKey } from '../../../src/lib/keys/issue-api-key'
-import { MAX_TOKEN_BYTES, verifyApiKey, type ApiKeyVerification, type DenyReason } from '../../../src/lib/keys/verify-api-key'
+import { MAX_TOKEN_BYTES, verifyApiKey, type ApiKeyVerification, type VerificationDenyReason } from '../../../src/lib/keys/verify-api-key'
 import { b64url, flipMiddleChar, segmentsOf, signRawJws } from '../../support/jws'
 import { envFor, hmacSecret, pemKeyPair, publicPemFor, secretFor } from '../../support/keys'
 import { describeApiKeySecuritySuite } from '../../support/security-suite'
 
 const NOW = 1_700_000_000
 const HS_HEADER = { alg: 'HS256', typ: 'JWT' } as const
-const DENY_REASONS: readonly DenyReason[] = [
+const DENY_REASONS: readonly VerificationDenyReason[] = [
   'MISSING_TOKEN',
   'TOKEN_TOO_LARGE',
   'MALFORMED',
@@ -26,13 +26,11 @@ const DENY_REASONS: readonly DenyReason[] = [
   'BAD_ISSUER',
   'BAD_AUDIENCE',
   'BAD_COMPANY',
-  'BAD_USER',
-  'REVOKED',
-  'STORE_UNAVAILABLE'
+  'BAD_USER'
 ]
 
 /** 'VALID' or the deny reason: one value to assert on. */
-function outcome(result: ApiKeyVerification): DenyReason | 'VALID' {
+function outcome(result: ApiKeyVerification): VerificationDenyReason | 'VALID' {
   return result.valid ? 'VALID' : result.reason
 }
 
