@@ -5,6 +5,11 @@ import { HttpError } from '../runtime/errors'
 /** The optional body of `POST /create-key`. Identity never comes from here. */
 export interface CreateKeyRequest {
   readonly name: string | undefined
+  /**
+   * Accepted and validated, never used: the Moesif portal's Keys page sends
+   * `{ email }`, so refusing it would break the real frontend. Who the key is
+   * for comes from the verified ID token only, never from the body.
+   */
   readonly email: string | undefined
   /** Requested lifetime in seconds; it can only shorten the configured one. */
   readonly expiresInSeconds: number | undefined

@@ -30,12 +30,22 @@ const UNIT_SECONDS: Record<string, number> = {
 const DURATION = /^(\d{1,12})\s*([a-z]*)$/i
 
 /**
- * Parse a duration as the reference plugin's `JWT_EXPIRES_IN` accepts it: a
- * whole number of seconds (`3600`) or a number with a unit (`30d`, `12h`,
- * `15m`, `2 weeks`). Returns whole seconds, or `undefined` when unparseable.
+ * Parse a duration such as `JWT_EXPIRES_IN`: a whole number of seconds
+ * (`3600`) or a whole number with a unit (`30d`, `12h`, `15m`, `2 weeks`;
+ * `y` is 365.25 days). Returns whole seconds, or `undefined` when unparseable.
+ *
+ * How this differs from the reference plugin, which hands the string to
+ * jsonwebtoken (and so to the `ms` package):
+ * - a bare number in a string (`"120"`) is 120 **seconds** here; jsonwebtoken
+ *   reads it as 120 **milliseconds**, which would make keys that expire at
+ *   once. A plain number is seconds in both.
+ * - fractions (`1.5h`), negative values and millisecond units (`500ms`) are
+ *   refused here; `ms` accepts them.
+ * - every unit name `ms` knows for seconds and longer is accepted, in any case.
  *
  * @example
  * parseDurationSeconds('30d') // 2592000
+ * parseDurationSeconds('120') // 120 (jsonwebtoken: 120 ms)
  * parseDurationSeconds('soon') // undefined
  */
 export function parseDurationSeconds(value: string | number): number | undefined {
