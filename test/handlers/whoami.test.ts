@@ -49,6 +49,31 @@ describe('whoami handler', () => {
     expect(lines.some((l) => l.includes('ERR_NO_AUTHORIZER_CONTEXT'))).toBe(true)
   })
 
+  it('loads with a bad MOESIF_MAX_WAIT_MS and answers its first request with a generic 500, logging the variable', async () => {
+    // Prepare: the import itself must not throw
+    const { module, lines } = await coldStartModule(loadWhoami, { MOESIF_APPLICATION_ID: 'moesif-app-credential', MOESIF_MAX_WAIT_MS: 'soon' })
+
+    // Act
+    const response = await module.handler(authorizedEvent(identity) as unknown as WhoamiEvent, lambdaContext())
+
+    // Assess
+    expect(response.statusCode).toBe(500)
+    expect(response.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+    expect(JSON.parse(response.body as string)).toEqual({ message: 'Internal Server Error', code: 'ERR_INTERNAL', requestId: expect.any(String) })
+    const errors = lines
+      .map((l) => JSON.parse(l) as { level: string; error?: { name?: string; message?: string } })
+      .filter((l) => l.level === 'ERROR')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.error).toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringMatching(/^Invalid configuration: MOESIF_MAX_WAIT_MS must be /)
+    })
+    for (const text of [response.body as string, ...lines]) {
+      expect(text).not.toContain('soon')
+      expect(text).not.toContain('moesif-app-credential')
+    }
+  })
+
   it('reports the call to Moesif by company and user, with the key masked', async () => {
     // Prepare
     collector = await startMoesifCollector()

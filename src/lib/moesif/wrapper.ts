@@ -10,187 +10,46 @@
  * - it records a thrown error as status 200 and can fail the call when its own
  *   logging fails, so the inner handler never throws into it: errors become
  *   responses with their real status first;
- * - it sends every header and body as is, so credentials and cookies are always
- *   masked, and body fields listed in `MOESIF_MASK_FIELDS` too.
+ * - it sends every header and body as is, so events go through
+ *   `maskMoesifEvent` (`./masking`) first.
+ *
+ * One invocation with Moesif on (the steps are marked in the code):
+ *
+ * 1. Settings: given as a loader, they are read on the first call (a failure
+ *    answers a generic 500 through `errorToResponse`, and the next call tries
+ *    again); without an application id the wrapper is just the inner handler.
+ * 2. Load the reporter lazily: the first call imports `moesif-aws-lambda` and
+ *    builds the reporter around our inner handler; later calls reuse it.
+ * 3. `invocations.run(invocation, () => reported(event, context))`: a fresh
+ *    `Invocation` is put in AsyncLocalStorage for this call only, so
+ *    concurrent calls never see each other's result.
+ * 4. The library identifies the user and company, then calls our inner
+ *    handler, which starts the real handler (errors already turned into
+ *    responses), finds its `Invocation` with `invocations.getStore()`, marks it
+ *    started and resolves it with the result promise, before anything is sent.
+ * 5. Race: `invocation.result` against `sent`, the library's own promise,
+ *    which settles once the event is sent or has failed (a failure is logged
+ *    as WARN "moesif logging failed" and never reaches the caller). The
+ *    result normally wins.
+ * 6. Fallback: if `sent` settles first and the handler started, await its
+ *    result; if it never started, the library (or its import) failed before
+ *    calling the handler, so the real handler is called here, unreported.
+ * 7. Bounded wait: the send gets at most `maxWaitMs` more (an unref'd timer),
+ *    then the result is returned; a slower send finishes in the background.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import type moesif from 'moesif-aws-lambda'
-import type { MoesifEventData } from 'moesif-aws-lambda'
-import { readEnv, readList } from '../runtime/env'
-import { errorToResponse } from '../http/http-errors-middleware'
+import { errorToResponse } from '../http/error-response'
 import { Logger } from '../runtime/logger'
+import { maskMoesifEvent } from './masking'
+import type { MoesifSettings, MoesifSettingsLoader } from './settings'
 
 /** The event our protected API receives: HTTP API 2.0 behind a simple-response Lambda authorizer. */
 export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>
 
 /** An HTTP API handler as `withMoesif` takes and returns it. */
 export type ApiHandler = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>
-
-/** Moesif settings, parsed once at cold start by {@link moesifSettingsFromEnv}. */
-export interface MoesifSettings {
-  /** Moesif is off when undefined. */
-  applicationId: string | undefined
-  /** Collector base URI, without a trailing slash. */
-  baseUri: string
-  /** Longest extra delay a call may wait for its event to be sent. */
-  maxWaitMs: number
-  /** Whether request and response bodies are sent at all. */
-  logBody: boolean
-  /** Body field names (case-insensitive, any depth) whose values are masked. */
-  maskFields: readonly string[]
-}
-
-/** Default collector. */
-export const MOESIF_DEFAULT_BASE_URI = 'https://api.moesif.net'
-
-/** Default for `MOESIF_MAX_WAIT_MS`. */
-export const MOESIF_DEFAULT_MAX_WAIT_MS = 100
-
-/** What a masked value is replaced with. */
-export const MOESIF_MASK = '*****'
-
-/** Headers that carry credentials or sessions; masked whatever the settings say. */
-const ALWAYS_MASKED_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key'])
-
-/** Deeper JSON than this is masked wholesale rather than walked. */
-const MAX_MASK_DEPTH = 64
-
-/**
- * Read the Moesif settings from the environment. An empty value counts as
- * unset. A bad value throws a `TypeError` naming the variable and what was
- * expected (never the value: the application id is a credential).
- *
- * - `MOESIF_APPLICATION_ID`: optional; Moesif is off without it.
- * - `MOESIF_BASE_URI`: an http(s) URL, default `https://api.moesif.net`.
- * - `MOESIF_MAX_WAIT_MS`: a non-negative integer, default 100.
- * - `MOESIF_LOG_BODY`: `true`, `false`, `1` or `0`, default true.
- * - `MOESIF_MASK_FIELDS`: comma-separated body field names, default none.
- *
- * @example
- * const settings = moesifSettingsFromEnv({ MOESIF_APPLICATION_ID: 'app-id', MOESIF_MASK_FIELDS: 'password,secret' })
- * settings.maxWaitMs // 100
- */
-export function moesifSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): MoesifSettings {
-  return Object.freeze({
-    applicationId: readEnv(env, 'MOESIF_APPLICATION_ID'),
-    baseUri: parseBaseUri(readEnv(env, 'MOESIF_BASE_URI')),
-    maxWaitMs: parseMaxWaitMs(readEnv(env, 'MOESIF_MAX_WAIT_MS')),
-    logBody: parseLogBody(readEnv(env, 'MOESIF_LOG_BODY')),
-    maskFields: Object.freeze(readList(env, 'MOESIF_MASK_FIELDS') ?? [])
-  })
-}
-
-function invalid(variable: string, expected: string): TypeError {
-  return new TypeError(`Invalid configuration: ${variable} must be ${expected}`)
-}
-
-function parseBaseUri(value: string | undefined): string {
-  if (value === undefined) return MOESIF_DEFAULT_BASE_URI
-  let url: URL
-  try {
-    url = new URL(value)
-  } catch {
-    throw invalid('MOESIF_BASE_URI', 'an http(s) URL such as https://api.moesif.net')
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw invalid('MOESIF_BASE_URI', 'an http(s) URL such as https://api.moesif.net')
-  }
-  return value.replace(/\/+$/, '')
-}
-
-function parseMaxWaitMs(value: string | undefined): number {
-  if (value === undefined) return MOESIF_DEFAULT_MAX_WAIT_MS
-  const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN
-  if (!Number.isSafeInteger(ms)) throw invalid('MOESIF_MAX_WAIT_MS', 'a non-negative integer number of milliseconds')
-  return ms
-}
-
-function parseLogBody(value: string | undefined): boolean {
-  if (value === undefined) return true
-  switch (value.toLowerCase()) {
-    case 'true':
-    case '1':
-      return true
-    case 'false':
-    case '0':
-      return false
-    default:
-      throw invalid('MOESIF_LOG_BODY', 'one of true, false, 1, 0')
-  }
-}
-
-/**
- * The `maskContent` hook: returns a copy of the event with credential headers
- * (`Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`,
- * `X-Api-Key`, any case) masked in request and response, bodies removed unless
- * `logBody`, and `maskFields` masked at any depth in JSON bodies. A body that
- * is not JSON cannot be field-masked, so it is dropped when `maskFields` is
- * not empty. Never mutates its input.
- *
- * @example
- * const masked = maskMoesifEvent(eventData, { logBody: true, maskFields: ['password'] })
- * masked.request.headers.authorization // '*****'
- */
-export function maskMoesifEvent(eventData: MoesifEventData, options: Pick<MoesifSettings, 'logBody' | 'maskFields'>): MoesifEventData {
-  const fields = new Set(options.maskFields.map((field) => field.toLowerCase()))
-  return {
-    ...eventData,
-    request: maskPart(eventData.request, options.logBody, fields),
-    response: maskPart(eventData.response, options.logBody, fields)
-  }
-}
-
-interface EventPart {
-  headers: Record<string, unknown>
-  body?: unknown
-  transferEncoding?: 'base64' | undefined
-}
-
-function maskPart<T extends EventPart>(part: T, logBody: boolean, fields: ReadonlySet<string>): T {
-  const { body, transferEncoding, ...rest } = part
-  const masked = { ...rest, headers: maskHeaders(part.headers) } as T
-  if (!logBody || body === undefined || body === null) return masked
-  const maskedBody = maskBody(body, transferEncoding, fields)
-  return maskedBody === undefined ? masked : { ...masked, ...maskedBody }
-}
-
-function maskHeaders(headers: unknown): Record<string, unknown> {
-  if (typeof headers !== 'object' || headers === null) return {}
-  const out: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = ALWAYS_MASKED_HEADERS.has(name.toLowerCase()) ? MOESIF_MASK : value
-  }
-  return out
-}
-
-function maskBody(
-  body: unknown,
-  transferEncoding: 'base64' | undefined,
-  fields: ReadonlySet<string>
-): Pick<EventPart, 'body' | 'transferEncoding'> | undefined {
-  if (fields.size === 0) return { body, transferEncoding }
-  if (transferEncoding !== 'base64') return { body: maskFieldsDeep(body, fields, 0) }
-  // The library base64-encodes bodies it could not parse, and bodies API
-  // Gateway delivered base64-encoded; the latter may still be JSON.
-  if (typeof body !== 'string') return undefined
-  try {
-    return { body: maskFieldsDeep(JSON.parse(Buffer.from(body, 'base64').toString('utf8')), fields, 0) }
-  } catch {
-    return undefined
-  }
-}
-
-function maskFieldsDeep(value: unknown, fields: ReadonlySet<string>, depth: number): unknown {
-  if (typeof value !== 'object' || value === null) return value
-  if (depth >= MAX_MASK_DEPTH) return MOESIF_MASK
-  if (Array.isArray(value)) return value.map((item) => maskFieldsDeep(item, fields, depth + 1))
-  const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = fields.has(key.toLowerCase()) ? MOESIF_MASK : maskFieldsDeep(item, fields, depth + 1)
-  }
-  return out
-}
 
 /** One invocation's hand-off from the inner handler back to the outer one. */
 class Invocation {
@@ -221,21 +80,52 @@ const SEND_SETTLED: unique symbol = Symbol('moesif send settled')
  *   `orgId`); metadata holds only the request id and function name; no session
  *   token is sent; see {@link maskMoesifEvent} for masking.
  *
- * Without an application id Moesif is off: one INFO line is logged now and the
- * error-to-status conversion still applies.
+ * `settings` is either the settings themselves, used at once, or a loader
+ * (such as `() => moesifSettingsFromEnv()`) called on the first call, so a bad
+ * MOESIF_* value fails that call, not the module load. A loader's success is
+ * kept for the life of the process; its failure (a `ConfigError`, say) is
+ * answered like any handler error, as a generic JSON 500 with the error
+ * logged, and the next call reads the settings again.
+ *
+ * Without an application id Moesif is off: one INFO line is logged when the
+ * settings are resolved, and the error-to-status conversion still applies.
  *
  * moesif-aws-lambda writes `applicationId` and `baseUri` into moesifapi's
  * process-global configuration when it is set up, so with several wrapped
  * handlers in one process the last one set up wins.
  *
  * @example
- * export const handler = withMoesif(protectedApi, moesifSettingsFromEnv(), logger)
+ * export const handler = withMoesif(protectedApi, () => moesifSettingsFromEnv(), logger)
  */
-export function withMoesif(handler: ApiHandler, settings: MoesifSettings, logger: Logger = new Logger({ service: 'dev-portal-keys' })): ApiHandler {
+export function withMoesif(
+  handler: ApiHandler,
+  settings: MoesifSettings | MoesifSettingsLoader,
+  logger: Logger = new Logger({ service: 'dev-portal-keys' })
+): ApiHandler {
+  const respond: ApiHandler = (event, context) => respondSafely(handler, event, context, logger)
+  if (typeof settings !== 'function') return reporting(respond, settings, logger)
+
+  // Step 1, with a loader.
+  const load = settings
+  let ready: ApiHandler | undefined
+  return async (event, context) => {
+    if (ready === undefined) {
+      try {
+        ready = reporting(respond, load(), logger)
+      } catch (error) {
+        // Not cached: the next call reads the settings again.
+        return errorToResponse(error, context.awsRequestId, logger)
+      }
+    }
+    return ready(event, context)
+  }
+}
+
+/** `respond` reported to Moesif per `settings` (the sequence in the module comment), or `respond` alone when Moesif is off. */
+function reporting(respond: ApiHandler, settings: MoesifSettings, logger: Logger): ApiHandler {
   if (!Number.isFinite(settings.maxWaitMs) || settings.maxWaitMs < 0) {
     throw new TypeError('withMoesif: settings.maxWaitMs must be a non-negative number of milliseconds')
   }
-  const respond: ApiHandler = (event, context) => respondSafely(handler, event, context, logger)
 
   if (settings.applicationId === undefined) {
     logger.info('moesif disabled: MOESIF_APPLICATION_ID is not set')
@@ -272,6 +162,7 @@ export function withMoesif(handler: ApiHandler, settings: MoesifSettings, logger
             }
           }
         },
+        // Step 4: the library calls this with the event; hand the result back at once.
         (event, context) => {
           const result = respond(event, context)
           const invocation = invocations.getStore()
@@ -285,6 +176,7 @@ export function withMoesif(handler: ApiHandler, settings: MoesifSettings, logger
     ))
 
   return async (event, context) => {
+    // Steps 2 and 3: load the reporter, run the library with this call's Invocation in scope.
     const invocation = new Invocation()
     let sending: Promise<unknown>
     try {
@@ -300,11 +192,13 @@ export function withMoesif(handler: ApiHandler, settings: MoesifSettings, logger
         return SEND_SETTLED
       }
     )
+    // Steps 5 and 6: the handler's result against the send, and the fallback.
     const first = await Promise.race([invocation.result, sent])
     let result: APIGatewayProxyStructuredResultV2
     if (first !== SEND_SETTLED) result = first
     else if (invocation.started) result = await invocation.result
     else result = await respond(event, context) // the library failed before calling the handler
+    // Step 7: give the send its bounded chance.
     if (settings.maxWaitMs > 0) await settledOrTimeout(sent, settings.maxWaitMs)
     return result
   }

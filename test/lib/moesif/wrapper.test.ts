@@ -1,21 +1,14 @@
 /**
- * The real moesif-aws-lambda (patched) against a fake collector on loopback.
- * Nothing here is mocked: events are what the library actually POSTed.
+ * withMoesif: the real moesif-aws-lambda (patched) against a fake collector on
+ * loopback. Nothing here is mocked: events are what the library actually POSTed.
  */
 import { createRequire } from 'node:module'
 import type { Context } from 'aws-lambda'
-import type { MoesifEventData } from 'moesif-aws-lambda'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Logger, setLogSink } from '../../../src/lib/runtime/logger'
-import {
-  MOESIF_DEFAULT_BASE_URI,
-  maskMoesifEvent,
-  moesifSettingsFromEnv,
-  withMoesif,
-  type ApiEvent,
-  type ApiHandler,
-  type MoesifSettings
-} from '../../../src/lib/moesif/moesif'
+import { ConfigError } from '../../../src/lib/runtime/errors'
+import { MOESIF_DEFAULT_BASE_URI, type MoesifSettings } from '../../../src/lib/moesif/settings'
+import { withMoesif, type ApiEvent, type ApiHandler } from '../../../src/lib/moesif/wrapper'
 import { closedPortBaseUri, startMoesifCollector, type MoesifCollector, type MoesifWireEvent } from '../../../src/local/moesif-collector'
 
 const APPLICATION_ID = 'test-application-id'
@@ -443,122 +436,93 @@ describe('withMoesif without an application id', () => {
   })
 })
 
-describe('maskMoesifEvent', () => {
-  const base64 = (value: string): string => Buffer.from(value).toString('base64')
-  const eventData = (requestBody: unknown, transferEncoding?: 'base64'): MoesifEventData => ({
-    request: {
-      time: 0,
-      uri: '/x',
-      verb: 'POST',
-      headers: { 'Proxy-Authorization': 'Basic abc', accept: '*/*' },
-      body: requestBody,
-      transferEncoding
-    },
-    response: { time: 0, status: 200, headers: { 'set-cookie': ['a=1', 'b=2'] }, body: { deep: [{ token: 't' }] } }
-  })
-
-  it('masks fields in a base64-encoded JSON body and drops a non-JSON one', () => {
+describe('withMoesif with a settings loader', () => {
+  it('reads the settings on the first call only, and logs that Moesif is off then, once', async () => {
     // Prepare
-    const options = { logBody: true, maskFields: ['token'] }
+    collector = await startMoesifCollector({ mode: 'healthy' })
+    const baseUri = collector.baseUri
+    let loads = 0
+    const handler = withMoesif(
+      okHandler,
+      () => {
+        loads++
+        return settingsFor({ applicationId: undefined, baseUri })
+      },
+      logger
+    )
+    const linesAtWrap = [...logLines]
+    const loadsAtWrap = loads
 
     // Act
-    const json = maskMoesifEvent(eventData(base64(JSON.stringify({ token: 't', keep: 1 })), 'base64'), options)
-    const text = maskMoesifEvent(eventData(base64('token=t&keep=1'), 'base64'), options)
-    const textUnmasked = maskMoesifEvent(eventData(base64('token=t'), 'base64'), { logBody: true, maskFields: [] })
+    const results = [await handler(apiEvent(), lambdaContext('lazy-1')), await handler(apiEvent(), lambdaContext('lazy-2'))]
+    await new Promise((resolve) => setTimeout(resolve, 100))
 
     // Assess
-    expect(json.request.body).toEqual({ token: '*****', keep: 1 })
-    expect(json.request.transferEncoding).toBeUndefined()
-    expect(json.response.body).toEqual({ deep: [{ token: '*****' }] })
-    expect(text.request).not.toHaveProperty('body')
-    expect(textUnmasked.request.body).toBe(base64('token=t'))
-    expect(textUnmasked.request.transferEncoding).toBe('base64')
+    expect(linesAtWrap).toEqual([])
+    expect(loadsAtWrap).toBe(0)
+    expect(loads).toBe(1)
+    expect(results).toEqual([okResult, okResult])
+    expect(logLines).toHaveLength(1)
+    expect(logLines[0]).toMatchObject({ level: 'INFO', message: 'moesif disabled: MOESIF_APPLICATION_ID is not set' })
+    expect(collector.requests).toEqual([])
   })
 
-  it('masks credential headers whatever their value type, and never mutates its input', () => {
+  it('reports calls with the settings it loaded', async () => {
     // Prepare
-    const input = eventData({ token: 't' })
-    const snapshot = structuredClone(input)
+    collector = await startMoesifCollector({ mode: 'healthy' })
+    const baseUri = collector.baseUri
+    const handler = withMoesif(okHandler, () => settingsFor({ baseUri }), logger)
 
     // Act
-    const masked = maskMoesifEvent(input, { logBody: false, maskFields: ['token'] })
+    const result = await handler(apiEvent(), lambdaContext('lazy-reported'))
+    const [event] = await collector.waitForEvents(1, 2_000)
 
     // Assess
-    expect(masked.request.headers).toEqual({ 'Proxy-Authorization': '*****', accept: '*/*' })
-    expect(masked.response.headers).toEqual({ 'set-cookie': '*****' })
-    expect(masked.request).not.toHaveProperty('body')
-    expect(masked.response).not.toHaveProperty('body')
-    expect(input).toEqual(snapshot)
+    expect(result).toEqual(okResult)
+    expect(event?.metadata).toEqual({ trace_id: 'lazy-reported', function_name: 'protected-api' })
+    expect(event?.response.status).toBe(201)
   })
 
-  it('masks a pathologically deep body wholesale instead of overflowing', () => {
+  it('answers a failed load with a generic 500, logs the error naming the variable, and loads again on the next call', async () => {
     // Prepare
-    let deep: unknown = { token: 't' }
-    for (let i = 0; i < 10_000; i++) deep = { next: deep }
+    collector = await startMoesifCollector({ mode: 'healthy' })
+    const baseUri = collector.baseUri
+    let loads = 0
+    let handlerCalls = 0
+    const handler = withMoesif(
+      async () => {
+        handlerCalls++
+        return structuredClone(okResult)
+      },
+      () => {
+        loads++
+        if (loads === 1) throw new ConfigError('MOESIF_MAX_WAIT_MS', 'a non-negative integer number of milliseconds')
+        return settingsFor({ baseUri })
+      },
+      logger
+    )
 
     // Act
-    const masked = maskMoesifEvent(eventData(deep), { logBody: true, maskFields: ['token'] })
+    const failed = await handler(apiEvent(), lambdaContext('config-bad'))
+    const linesAfterFailure = [...logLines]
+    const recovered = await handler(apiEvent(), lambdaContext('config-fixed'))
+    const events = await collector.waitForEvents(1, 2_000)
 
     // Assess
-    expect(JSON.stringify(masked.request.body)).not.toContain('"t"')
-  })
-})
-
-describe('moesifSettingsFromEnv', () => {
-  it('applies defaults, treating empty values as unset', () => {
-    // Act
-    const settings = moesifSettingsFromEnv({ MOESIF_APPLICATION_ID: '', MOESIF_BASE_URI: '', MOESIF_MAX_WAIT_MS: ' ', MOESIF_LOG_BODY: '' })
-
-    // Assess
-    expect(settings).toEqual({ applicationId: undefined, baseUri: 'https://api.moesif.net', maxWaitMs: 100, logBody: true, maskFields: [] })
-    expect(Object.isFrozen(settings)).toBe(true)
-  })
-
-  it('reads every variable', () => {
-    // Act
-    const settings = moesifSettingsFromEnv({
-      MOESIF_APPLICATION_ID: 'app-id',
-      MOESIF_BASE_URI: 'http://127.0.0.1:9999/',
-      MOESIF_MAX_WAIT_MS: '0',
-      MOESIF_LOG_BODY: 'FALSE',
-      MOESIF_MASK_FIELDS: 'password, secret,,token '
+    expect(failed.statusCode).toBe(500)
+    expect(failed.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
+    expect(JSON.parse(failed.body ?? '')).toEqual({ message: 'Internal Server Error', code: 'ERR_INTERNAL', requestId: 'config-bad' })
+    expect(linesAfterFailure).toHaveLength(1)
+    expect(linesAfterFailure[0]).toMatchObject({
+      level: 'ERROR',
+      message: 'request failed',
+      status: 500,
+      code: 'ERR_CONFIG',
+      error: { name: 'ConfigError', message: 'Invalid configuration: MOESIF_MAX_WAIT_MS must be a non-negative integer number of milliseconds' }
     })
-
-    // Assess
-    expect(settings).toEqual({
-      applicationId: 'app-id',
-      baseUri: 'http://127.0.0.1:9999',
-      maxWaitMs: 0,
-      logBody: false,
-      maskFields: ['password', 'secret', 'token']
-    })
-  })
-
-  it.each([
-    ['1', true],
-    ['0', false],
-    ['true', true],
-    ['false', false]
-  ])('accepts MOESIF_LOG_BODY=%s', (value, expected) => {
-    expect(moesifSettingsFromEnv({ MOESIF_LOG_BODY: value }).logBody).toBe(expected)
-  })
-
-  it.each([
-    ['MOESIF_MAX_WAIT_MS', '-1'],
-    ['MOESIF_MAX_WAIT_MS', '1.5'],
-    ['MOESIF_MAX_WAIT_MS', '1e3'],
-    ['MOESIF_MAX_WAIT_MS', 'soon'],
-    ['MOESIF_MAX_WAIT_MS', '99999999999999999999'],
-    ['MOESIF_LOG_BODY', 'yes'],
-    ['MOESIF_LOG_BODY', '2'],
-    ['MOESIF_BASE_URI', 'not a url'],
-    ['MOESIF_BASE_URI', 'ftp://api.moesif.net']
-  ])('rejects %s=%s with a TypeError naming the variable', (variable, value) => {
-    // Act
-    const read = (): MoesifSettings => moesifSettingsFromEnv({ MOESIF_APPLICATION_ID: 'app-id', [variable]: value })
-
-    // Assess
-    expect(read).toThrow(TypeError)
-    expect(read).toThrow(new RegExp(`^Invalid configuration: ${variable} must be `))
+    expect(loads).toBe(2)
+    expect(handlerCalls).toBe(1)
+    expect(recovered).toEqual(okResult)
+    expect(events.map((e) => e.metadata?.trace_id)).toEqual(['config-fixed'])
   })
 })
