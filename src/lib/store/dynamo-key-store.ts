@@ -1,6 +1,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb'
-import { dynamoDbLiteFromEnv, isSigningFailure, type BatchGetItemInput, type DynamoDbLite } from './dynamodb-lite'
+import { isSigningFailure, type BatchGetItemInput, type DynamoDbLite } from './dynamodb-lite/client'
+import { dynamoDbLiteFromEnv } from './dynamodb-lite/env'
 import { readEnv, type Env } from '../runtime/env'
 import { ConfigError } from '../runtime/errors'
 import type { Logger } from '../runtime/logger'
