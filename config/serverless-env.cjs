@@ -65,15 +65,32 @@ module.exports.portalOrigins = () => {
 }
 
 // JWT_PREVIOUS_KEYS is baked into the template at package time. Public JWKs
-// may travel that way; an HMAC ("oct") key is a secret and must not, so
-// packaging a deployed stage with one fails here rather than leak it.
+// may travel that way; an HMAC ("oct") key or a private member is a secret and
+// must not, so packaging a deployed stage with one fails here rather than leak
+// it. The value is parsed, not pattern-matched: JSON escapes ("\u006b") would
+// slip past a regex.
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']
+
 module.exports.previousKeysForDeploy = () => {
-  const value = process.env.JWT_PREVIOUS_KEYS || process.env.PLUGIN_JWT_PREVIOUS_KEYS || ''
-  if (/"kty"\s*:\s*"oct"/.test(value) || /"(d|p|q|dp|dq|qi|k)"\s*:/.test(value)) {
-    throw new Error(
-      'JWT_PREVIOUS_KEYS holds secret key material (an "oct" key or private members). ' +
-        'Only public JWKs may be packaged into a deployed stage; rotate HMAC secrets by moving to an asymmetric algorithm, or keep the old secret out of the template.'
-    )
+  const value = setting('JWT_PREVIOUS_KEYS')
+  if (value === '') return ''
+  let jwks
+  try {
+    jwks = JSON.parse(value)
+  } catch {
+    throw new Error('JWT_PREVIOUS_KEYS must be a JSON Web Key Set {"keys":[...]} (it is not valid JSON)')
+  }
+  const keys = jwks !== null && typeof jwks === 'object' ? jwks.keys : undefined
+  if (!Array.isArray(keys) || keys.some((jwk) => jwk === null || typeof jwk !== 'object' || Array.isArray(jwk))) {
+    throw new Error('JWT_PREVIOUS_KEYS must be a JSON Web Key Set {"keys":[...]} of JWK objects')
+  }
+  for (const jwk of keys) {
+    if (jwk.kty === 'oct' || PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member))) {
+      throw new Error(
+        'JWT_PREVIOUS_KEYS holds secret key material (an "oct" key or private members). ' +
+          'Only public JWKs may be packaged into a deployed stage; rotate HMAC secrets by moving to an asymmetric algorithm, or keep the old secret out of the template.'
+      )
+    }
   }
   return value
 }
@@ -92,20 +109,165 @@ function secretArn(value) {
   return { 'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${value}-??????` }
 }
 
-// The role's statements: the key table and its index, plus read access to
-// exactly the configured SSM parameter(s) or secret, and nothing else.
-module.exports.iamStatements = () => {
-  const statements = [
-    {
-      Effect: 'Allow',
-      Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      Resource: [keyTableArn, { 'Fn::Join': ['/', [keyTableArn, 'index', '*']] }]
-    }
-  ]
-  const parameters = [setting('JWT_SECRET_SSM_PARAMETER'), setting('JWT_VERIFY_KEY_SSM_PARAMETER')].filter(Boolean)
-  if (parameters.length > 0) statements.push({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: parameters.map(ssmParameterArn) })
-  if (setting('JWT_SECRET_ARN')) {
+const keyIndexArn = { 'Fn::Join': ['/', [keyTableArn, 'index', 'byCompany']] }
+
+const isHmac = () => (setting('JWT_ALGORITHM') || 'HS256').startsWith('HS')
+const hasPublicKey = () => setting('JWT_VERIFY_KEY') !== '' || setting('JWT_VERIFY_KEY_SSM_PARAMETER') !== ''
+
+/**
+ * The secret reads a role needs, mirroring neededSources() in
+ * src/lib/keys/secret-sources.ts: the issuer reads everything configured; the
+ * authorizer reads the signing secret only for HMAC or when no public key is
+ * configured; the JWKS endpoint only when it must derive the public key.
+ */
+function secretStatements(role) {
+  const needSecret = role === 'sign' || (role === 'verify' ? isHmac() || !hasPublicKey() : !isHmac() && !hasPublicKey())
+  const parameters = [needSecret ? setting('JWT_SECRET_SSM_PARAMETER') : '', setting('JWT_VERIFY_KEY_SSM_PARAMETER')]
+  const statements = []
+  const names = parameters.filter(Boolean)
+  if (names.length > 0) statements.push({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: names.map(ssmParameterArn) })
+  if (needSecret && setting('JWT_SECRET_ARN')) {
     statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn(setting('JWT_SECRET_ARN'))] })
   }
   return statements
 }
+
+const table = (actions) => ({ Effect: 'Allow', Action: actions, Resource: [keyTableArn] })
+const index = (actions) => ({ Effect: 'Allow', Action: actions, Resource: [keyIndexArn] })
+
+/**
+ * Exactly what each function calls, and nothing else. Logging comes from
+ * AWS's AWSLambdaBasicExecutionRole on every role.
+ */
+const FUNCTION_STATEMENTS = {
+  // One BatchGetItem per revocation lookup.
+  authorizer: () => [table(['dynamodb:BatchGetItem']), ...secretStatements('verify')],
+  // Records the key (PutItem), reads the company's revoke-all instant (GetItem), counts active keys (Query).
+  createKey: () => [table(['dynamodb:GetItem', 'dynamodb:PutItem']), index(['dynamodb:Query']), ...secretStatements('sign')],
+  listKeys: () => [table(['dynamodb:GetItem']), index(['dynamodb:Query'])],
+  revokeKey: () => [table(['dynamodb:UpdateItem'])],
+  revokeAllKeys: () => [table(['dynamodb:UpdateItem'])],
+  jwks: () => secretStatements('publish'),
+  whoami: () => [],
+  openapi: () => []
+}
+
+/**
+ * The CloudFormation role of one function: Lambda may assume it, it may log,
+ * and its inline policy (none when empty) holds exactly FUNCTION_STATEMENTS.
+ */
+function functionRole(name) {
+  const statements = FUNCTION_STATEMENTS[name]()
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com'] }, Action: ['sts:AssumeRole'] }]
+      },
+      ManagedPolicyArns: [{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' }],
+      ...(statements.length === 0
+        ? {}
+        : { Policies: [{ PolicyName: `${name}-calls`, PolicyDocument: { Version: '2012-10-17', Statement: statements } }] })
+    }
+  }
+}
+
+module.exports.functionStatements = (name) => FUNCTION_STATEMENTS[name]()
+for (const name of Object.keys(FUNCTION_STATEMENTS)) {
+  module.exports[`${name}Role`] = () => functionRole(name)
+}
+
+/* global __dirname */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { join } = require('node:path')
+
+let projectChecks
+/**
+ * The project's own validators (src/lib), bundled with esbuild on first use,
+ * so `serverless package` refuses exactly what the functions would refuse at
+ * run time, with the same messages, instead of a second copy of the rules.
+ */
+function loadProjectChecks() {
+  if (projectChecks !== undefined) return projectChecks
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { buildSync } = require('esbuild')
+  const root = join(__dirname, '..')
+  const { outputFiles } = buildSync({
+    stdin: {
+      contents: [
+        "export { loadPortalConfig } from './src/lib/portal/portal-config'",
+        "export { secretSourcesFromEnv } from './src/lib/keys/secret-sources'",
+        "export { moesifSettingsFromEnv } from './src/lib/moesif/settings'"
+      ].join('\n'),
+      resolveDir: root,
+      loader: 'ts',
+      sourcefile: 'deploy-checks.ts'
+    },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    write: false,
+    logLevel: 'silent'
+  })
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Module = require('node:module')
+  const compiled = new Module(join(root, 'config', 'deploy-checks.cjs'))
+  compiled._compile(outputFiles[0].text, join(root, 'config', 'deploy-checks.cjs'))
+  projectChecks = compiled.exports
+  return projectChecks
+}
+
+/** The stage being resolved: provider.stage (itself `${opt:stage, 'dev'}`), else the CLI option, else 'dev'. */
+async function stageOf({ options, resolveConfigurationProperty }) {
+  const fromProvider = resolveConfigurationProperty === undefined ? undefined : await resolveConfigurationProperty(['provider', 'stage'])
+  return String(fromProvider || (options && (options.stage || options.s)) || 'dev')
+}
+
+/**
+ * What every stage but `local` needs before it can answer a single request:
+ * a store for the signing secret (JWT_SECRET itself never travels in the
+ * template) and a portal identity provider. Checked at package time, so a
+ * deploy that would answer 500 to every create-key never packages. Settings
+ * are read as the functions read them (PLUGIN_ names, empty = unset).
+ */
+module.exports.deployChecks = async (resolver) => {
+  const stage = await stageOf(resolver)
+  if (stage === 'local') return 'skipped: the local stage is checked by npm start'
+  const env = { ...process.env }
+  if (setting('JWT_SECRET_SSM_PARAMETER') === '' && setting('JWT_SECRET_ARN') === '') {
+    const ignored = setting('JWT_SECRET') === '' ? '' : ' The JWT_SECRET in your environment is not used: it is never packaged.'
+    throw new Error(
+      `Invalid configuration: JWT_SECRET_SSM_PARAMETER or JWT_SECRET_ARN must be set for stage "${stage}" ` +
+        `(the SSM SecureString parameter or Secrets Manager secret holding the signing key; the functions fetch it at cold start).${ignored} See README "Deploy".`
+    )
+  }
+  const { loadPortalConfig, secretSourcesFromEnv, moesifSettingsFromEnv } = loadProjectChecks()
+  // The secret itself is fetched at run time: leave it out, so only the store names are judged here.
+  delete env.JWT_SECRET
+  delete env.PLUGIN_JWT_SECRET
+  try {
+    secretSourcesFromEnv(env)
+    loadPortalConfig(env)
+    moesifSettingsFromEnv(env)
+  } catch (error) {
+    // ConfigError's message names the variable and what was expected, never the value.
+    throw new Error(`${error.message} (stage "${stage}"). See README "Configuration".`)
+  }
+  return 'passed'
+}
+
+/** A whole number setting within bounds, `fallback` when unset; a clear error otherwise. */
+function wholeNumber(name, fallback, min, max) {
+  const raw = setting(name)
+  if (raw === '') return fallback
+  const value = Number(raw)
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`Invalid configuration: ${name} must be a whole number from ${min} to ${max}`)
+  }
+  return value
+}
+
+// HTTP API stage throttling (requests per second, steady and burst), for every route.
+module.exports.throttleRate = () => wholeNumber('HTTP_API_THROTTLE_RATE', 500, 1, 10000)
+module.exports.throttleBurst = () => wholeNumber('HTTP_API_THROTTLE_BURST', 1000, 1, 5000)

@@ -88,28 +88,53 @@ describe('serverless package (stage prod)', () => {
     expect(table.GlobalSecondaryIndexes).toEqual(KEY_TABLE_SCHEMA.GlobalSecondaryIndexes)
   })
 
-  it('grants only the DynamoDB actions used, on the key table and its indexes, and no "*" resource', () => {
-    const roles = resourcesOfType(packaged.template, 'AWS::IAM::Role')
-    const statements = roles.flatMap(([, role]) =>
-      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> } }>).flatMap(
-        (p) => p.PolicyDocument.Statement
-      )
-    )
-    const dynamo = statements.filter((st) => st.Action.some((a) => a.startsWith('dynamodb:')))
-    expect(dynamo).toHaveLength(1)
-    expect([...dynamo[0]!.Action].sort()).toEqual([
-      'dynamodb:BatchGetItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:Query',
-      'dynamodb:UpdateItem'
-    ])
-    expect(dynamo[0]!.Resource).toEqual([
-      { 'Fn::GetAtt': ['KeysTable', 'Arn'] },
-      { 'Fn::Join': ['/', [{ 'Fn::GetAtt': ['KeysTable', 'Arn'] }, 'index', '*']] }
-    ])
-    for (const statement of statements) expect([statement.Resource].flat()).not.toContain('*')
-    expect(statements.some((st) => st.Action.some((a) => a === '*' || a === 'dynamodb:*'))).toBe(false)
+  it('gives every function a role of its own with exactly what it calls, and no shared role', () => {
+    type Role = { Properties: { Policies?: Array<{ PolicyDocument: { Statement: unknown[] } }>; ManagedPolicyArns: unknown[] } }
+    const TABLE = { 'Fn::GetAtt': ['KeysTable', 'Arn'] }
+    const INDEX = { 'Fn::Join': ['/', [TABLE, 'index', 'byCompany']] }
+    const SECRET = {
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/dpk/test/jwt-secret' }]
+    }
+    const expected: Record<string, unknown[]> = {
+      Authorizer: [{ Effect: 'Allow', Action: ['dynamodb:BatchGetItem'], Resource: [TABLE] }, SECRET],
+      CreateKey: [
+        { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: [TABLE] },
+        { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [INDEX] },
+        SECRET
+      ],
+      ListKeys: [
+        { Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [TABLE] },
+        { Effect: 'Allow', Action: ['dynamodb:Query'], Resource: [INDEX] }
+      ],
+      RevokeKey: [{ Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [TABLE] }],
+      RevokeAllKeys: [{ Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [TABLE] }],
+      Jwks: [],
+      Whoami: [],
+      Openapi: []
+    }
+    const functions = resourcesOfType(packaged.template, 'AWS::Lambda::Function')
+    expect(functions.map(([name]) => name.replace(/LambdaFunction$/, '')).sort()).toEqual(Object.keys(expected).sort())
+    for (const [name, props] of functions) {
+      const fn = name.replace(/LambdaFunction$/, '')
+      expect(props.Role, fn).toEqual({ 'Fn::GetAtt': [`${fn}Role`, 'Arn'] })
+      const role = packaged.template.Resources[`${fn}Role`] as unknown as Role
+      expect(role.Properties.ManagedPolicyArns).toEqual([
+        { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' }
+      ])
+      expect(
+        (role.Properties.Policies ?? []).flatMap((policy) => policy.PolicyDocument.Statement),
+        fn
+      ).toEqual(expected[fn])
+    }
+    expect(packaged.template.Resources.IamRoleLambdaExecution).toBeUndefined()
+    expect(resourcesOfType(packaged.template, 'AWS::IAM::Role')).toHaveLength(functions.length)
+  })
+
+  it('throttles the HTTP API stage by default', () => {
+    const [, stage] = resourcesOfType(packaged.template, 'AWS::ApiGatewayV2::Stage')[0]!
+    expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 })
   })
 
   it('points every function at the table, with a revocation cache that keeps the worst-case delay at 60 s or less', () => {
@@ -157,18 +182,21 @@ describe('config/local-functions.cjs', () => {
 })
 
 describe('serverless package with the secret in a key store', () => {
-  const statementsOf = (packaged: PackagedService) =>
-    resourcesOfType(packaged.template, 'AWS::IAM::Role').flatMap(([, role]) =>
-      ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap(
-        (p) => p.PolicyDocument.Statement
+  const statementsOf = (packaged: PackagedService, onlyRole?: string) =>
+    resourcesOfType(packaged.template, 'AWS::IAM::Role')
+      .filter(([name]) => onlyRole === undefined || name === onlyRole)
+      .flatMap(([, role]) =>
+        ((role.Policies ?? []) as Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>).flatMap(
+          (p) => p.PolicyDocument.Statement
+        )
       )
-    )
 
   it('grants ssm:GetParameters on exactly the configured parameters', async () => {
     const packaged = await packageService({
-      env: { JWT_SECRET_SSM_PARAMETER: '/dpk/prod/jwt-secret', JWT_VERIFY_KEY_SSM_PARAMETER: '/dpk/prod/jwt-verify-key' }
+      env: { JWT_ALGORITHM: 'ES256', JWT_SECRET_SSM_PARAMETER: '/dpk/prod/jwt-secret', JWT_VERIFY_KEY_SSM_PARAMETER: '/dpk/prod/jwt-verify-key' }
     })
-    const ssm = statementsOf(packaged).filter((st) => st.Action.some((a) => a.startsWith('ssm:')))
+    // The issuer's role reads both; the authorizer's and the JWKS's only the public key (config/serverless-env.cjs).
+    const ssm = statementsOf(packaged, 'CreateKeyRole').filter((st) => st.Action.some((a) => a.startsWith('ssm:')))
     expect(ssm).toEqual([
       {
         Effect: 'Allow',
@@ -179,6 +207,15 @@ describe('serverless package with the secret in a key store', () => {
         ]
       }
     ])
+    for (const role of ['AuthorizerRole', 'JwksRole']) {
+      expect(statementsOf(packaged, role).filter((st) => st.Action.some((a) => a.startsWith('ssm:')))).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['ssm:GetParameters'],
+          Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/dpk/prod/jwt-verify-key' }]
+        }
+      ])
+    }
     expect(statementsOf(packaged).some((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))).toBe(false)
     const [, authorizer] = resourcesOfType(packaged.template, 'AWS::Lambda::Function').find(([name]) => name === 'AuthorizerLambdaFunction')!
     expect((authorizer.Environment as { Variables: Record<string, string> }).Variables.JWT_SECRET_SSM_PARAMETER).toBe('/dpk/prod/jwt-secret')
@@ -186,12 +223,15 @@ describe('serverless package with the secret in a key store', () => {
 
   it('grants secretsmanager:GetSecretValue on exactly the configured secret, and no SSM access', async () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dpk/prod/jwt-AbCdEf'
-    const packaged = await packageService({ env: { JWT_SECRET_ARN: arn } })
+    const packaged = await packageService({ env: { JWT_SECRET_ARN: arn, JWT_SECRET_SSM_PARAMETER: '' } })
     const statements = statementsOf(packaged)
-    const secrets = statements.filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))
-    expect(secrets).toHaveLength(1)
-    expect(secrets[0]!.Action).toEqual(['secretsmanager:GetSecretValue'])
-    expect([secrets[0]!.Resource].flat()).toEqual([arn])
+    // HS256: the issuer signs with the secret and the authorizer verifies with it; nobody else reads it.
+    for (const role of ['CreateKeyRole', 'AuthorizerRole']) {
+      expect(statementsOf(packaged, role).filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))).toEqual([
+        { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [arn] }
+      ])
+    }
+    expect(statements.filter((st) => st.Action.some((a) => a.startsWith('secretsmanager:')))).toHaveLength(2)
     expect(statements.some((st) => st.Action.some((a) => a.startsWith('ssm:')))).toBe(false)
   }, 120_000)
 
@@ -209,6 +249,13 @@ describe('serverless package with the secret in a key store', () => {
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()
     await expect(packageService({ env: { JWT_VERIFY_KEY: pem } })).rejects.toThrow(/JWT_VERIFY_KEY holds a private key/)
   }, 120_000)
+
+  it('refuses to package a deployed stage without a secret store or an identity provider, naming what to set', async () => {
+    await expect(packageService({ env: { JWT_SECRET_SSM_PARAMETER: '', JWT_SECRET: 'shell-secret-0123456789012345678901234' } })).rejects.toThrow(
+      /JWT_SECRET_SSM_PARAMETER or JWT_SECRET_ARN must be set for stage "prod"/
+    )
+    await expect(packageService({ env: { AUTH_PROVIDER: 'Okta', OKTA_ORG_URL: 'not-a-url' } })).rejects.toThrow(/OKTA_ORG_URL must be/)
+  }, 240_000)
 
   it('refuses to package an HMAC previous key into a deployed stage', async () => {
     const previous = JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA', kid: 'old', alg: 'HS256' }] })

@@ -41,7 +41,15 @@ async function packageService(log) {
   const dir = join(WORK, 'package')
   rmSync(dir, { recursive: true, force: true })
   const args = [join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'prod', '--package', dir]
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' }
+  // A deployed stage must name a secret store and an identity provider (config/serverless-env.cjs deployChecks): placeholders.
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    JWT_SECRET_SSM_PARAMETER: '/dpk/bench/jwt-secret',
+    AUTH_PROVIDER: 'Auth0',
+    AUTH0_DOMAIN: 'dpk-bench.us.auth0.com',
+    AUTH0_CLIENT_ID: 'dpk-bench-client'
+  }
   for (let attempt = 1; ; attempt++) {
     const started = performance.now()
     try {

@@ -22,6 +22,18 @@ export interface PackagedService {
 }
 
 /**
+ * What every stage but local must configure before it packages (deployChecks
+ * in config/serverless-env.cjs): placeholders, never fetched here. A test
+ * overrides any of them, or blanks one with ''.
+ */
+export const DEPLOY_ENV: Readonly<Record<string, string>> = {
+  JWT_SECRET_SSM_PARAMETER: '/dpk/test/jwt-secret',
+  AUTH_PROVIDER: 'Auth0',
+  AUTH0_DOMAIN: 'dpk-test.us.auth0.com',
+  AUTH0_CLIENT_ID: 'dpk-test-client'
+}
+
+/**
  * Run `serverless package` (the deploy check) into a temporary folder with
  * the given environment, and read back the template and zip sizes.
  *
@@ -30,10 +42,17 @@ export interface PackagedService {
  */
 export async function packageService(options: { stage?: string; env?: Record<string, string> } = {}): Promise<PackagedService> {
   const dir = mkdtempSync(join(tmpdir(), 'dpk-package-'))
+  const stage = options.stage ?? 'prod'
   try {
-    await run(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', options.stage ?? 'prod', '--package', dir], {
+    await run(process.execPath, ['node_modules/serverless/bin/serverless.js', 'package', '--stage', stage, '--package', dir], {
       // Its own build folder: test files run in parallel, and serverless-esbuild cleans its folder when done.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ESBUILD_WORK_FOLDER: `.esbuild-${basename(dir)}`, ...options.env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? tmpdir(),
+        ESBUILD_WORK_FOLDER: `.esbuild-${basename(dir)}`,
+        ...(stage === 'local' ? {} : DEPLOY_ENV),
+        ...options.env
+      },
       timeout: 120_000,
       maxBuffer: 16 * 1024 * 1024
     })
