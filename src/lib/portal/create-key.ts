@@ -3,10 +3,11 @@ import { loadApiKeyConfig, type ApiKeyConfig } from '../keys/api-key-config'
 import { headerValue, tokenFromAuthorization } from '../http/bearer-token'
 import { parseCreateKeyRequest } from './create-key-request'
 import { keyStoreFromEnv } from '../store/dynamo-key-store'
-import type { Env } from '../runtime/env'
+import { readWholeNumber, type Env } from '../runtime/env'
 import { issueApiKey, type IssuedApiKey } from '../keys/issue-api-key'
 import { jsonResponse } from '../http/http-response'
-import { keyRecordFor } from '../store/key-store'
+import { keyRecordFor, keyStatus, type KeyRecord } from '../store/key-store'
+import { HttpError } from '../runtime/errors'
 import type { Logger } from '../runtime/logger'
 import { loadPortalConfig } from './portal-config'
 import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
@@ -20,7 +21,22 @@ export interface CreateKeyDeps {
   readonly companyRevokedBefore?: (companyId: string) => Promise<number | undefined>
   /** Called after signing, before answering; a failure here fails the request so no untracked key is handed out. */
   readonly onIssued?: (key: IssuedApiKey, owner: PortalIdentity, name: string | undefined) => Promise<void>
+  /** The company's key records, to count its active keys against `maxActiveKeys`. */
+  readonly companyKeys?: (companyId: string) => Promise<readonly KeyRecord[]>
+  /** Most active keys a company may hold (`MAX_ACTIVE_KEYS_PER_COMPANY`). */
+  readonly maxActiveKeys?: number
+  /** Waits `ms` (tests pass a fake clock's). */
+  readonly sleep?: (ms: number) => Promise<void>
 }
+
+/**
+ * Longest wait for the next second after a company-wide revoke: beyond it the
+ * Lambdas' clocks disagree, and the key is issued with `iat` at the revoke
+ * instant instead (see {@link createKey}).
+ */
+const MAX_REVOKE_WAIT_MS = 2000
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * `POST /create-key`: authenticate the portal user, then sign an API key for
@@ -35,8 +51,38 @@ export interface CreateKeyDeps {
 export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const owner = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
   const request = parseCreateKeyRequest(event)
-  const notIssuedBefore = await deps.companyRevokedBefore?.(owner.companyId)
-  const issued = await issueApiKey(deps.apiKeys, owner, { nowSeconds: deps.nowSeconds(), lifetimeSeconds: request.expiresInSeconds, notIssuedBefore })
+  const maxLifetime = deps.apiKeys.expiresInSeconds
+  if (request.expiresInSeconds !== undefined && request.expiresInSeconds > maxLifetime) {
+    throw new HttpError(400, 'ERR_BAD_BODY', `expiresIn must be at most ${maxLifetime} seconds (JWT_EXPIRES_IN) for this deployment`)
+  }
+  const max = deps.maxActiveKeys
+  const [notIssuedBefore, keys] = await Promise.all([
+    deps.companyRevokedBefore?.(owner.companyId),
+    max === undefined ? undefined : deps.companyKeys?.(owner.companyId)
+  ])
+  let nowSeconds = deps.nowSeconds()
+  if (keys !== undefined && max !== undefined) {
+    const active = keys.filter((record) => keyStatus(record, notIssuedBefore, nowSeconds) === 'active').length
+    // Concurrent requests may each see room for one more: the cap can be passed by at most their number.
+    if (active >= max) {
+      throw new HttpError(
+        409,
+        'ERR_TOO_MANY_KEYS',
+        `Your company already has ${active} active API keys, the most allowed: revoke keys you no longer use first`
+      )
+    }
+  }
+  // A revoke-all this second set "revoked before" to the next second. A key must never carry an iat that a
+  // later revoke-all in the same second could not tell apart from a revoked one, so wait for that second
+  // rather than issue a key dated in the future (a second DELETE /keys computes floor(now) + 1 > iat).
+  if (notIssuedBefore !== undefined && nowSeconds < notIssuedBefore) {
+    const waitMs = Math.ceil((notIssuedBefore - nowSeconds) * 1000)
+    if (waitMs <= MAX_REVOKE_WAIT_MS) {
+      await (deps.sleep ?? realSleep)(waitMs)
+      nowSeconds = Math.max(deps.nowSeconds(), notIssuedBefore)
+    }
+  }
+  const issued = await issueApiKey(deps.apiKeys, owner, { nowSeconds, lifetimeSeconds: request.expiresInSeconds, notIssuedBefore })
   await deps.onIssued?.(issued, owner, request.name)
   return jsonResponse(201, {
     apikey: issued.apikey,
@@ -55,8 +101,13 @@ export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEvent
  */
 export function createKeyDepsFromEnv(env: Env, logger: Logger): CreateKeyDeps {
   const store = keyStoreFromEnv(env)
-  if (store === undefined) logger.warn('key records disabled: KEYS_TABLE is not set, so keys cannot be listed or revoked one by one')
+  if (store === undefined) {
+    logger.warn('key records disabled: KEYS_TABLE is not set, so keys cannot be listed, revoked one by one or capped per company')
+  }
+  const maxActiveKeys = readWholeNumber(env, 'MAX_ACTIVE_KEYS_PER_COMPANY', 100, 1, 10_000)
   return {
+    maxActiveKeys,
+    companyKeys: store === undefined ? undefined : (companyId) => store.listKeys(companyId),
     apiKeys: loadApiKeyConfig(env, 'sign'),
     verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)),
     nowSeconds: () => Date.now() / 1000,

@@ -18,6 +18,11 @@ export type PortalTokenVerifier = (token: string | undefined) => Promise<PortalI
 
 const jwksCache = new Map<string, JWTVerifyGetKey>()
 
+/** Whether a JOSE `typ` names an OAuth access token: `at+jwt` or `application/at+jwt`, any case (RFC 9068). */
+function isAccessTokenType(typ: unknown): boolean {
+  return typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ)
+}
+
 /**
  * Whether a verification failure is the identity provider's fault rather than
  * the token's: a network error, a timeout, a non-200 or unparseable JWKS.
@@ -53,8 +58,9 @@ export function createPortalTokenVerifier(config: PortalConfig): PortalTokenVeri
   return async (token) => {
     if (token === undefined) throw new HttpError(401, 'ERR_PORTAL_TOKEN_MISSING', 'Missing portal ID token: send Authorization: Bearer <ID token>')
     let payload
+    let protectedHeader
     try {
-      ;({ payload } = await jwtVerify(token, keySet, {
+      ;({ payload, protectedHeader } = await jwtVerify(token, keySet, {
         issuer: config.issuer,
         audience: config.audience,
         algorithms: PORTAL_ALGORITHMS,
@@ -67,6 +73,11 @@ export function createPortalTokenVerifier(config: PortalConfig): PortalTokenVeri
       }
       const code = error instanceof joseErrors.JOSEError ? error.code : 'ERR_UNKNOWN'
       throw new HttpError(401, 'ERR_PORTAL_TOKEN_INVALID', 'Invalid portal ID token', { cause: new Error(code) })
+    }
+    // OpenID Connect logs in with ID tokens. An access token (RFC 9068 `typ: at+jwt`) from the same
+    // issuer and audience is a credential for an API, not a login, and is refused.
+    if (isAccessTokenType(protectedHeader.typ)) {
+      throw new HttpError(401, 'ERR_PORTAL_TOKEN_INVALID', 'Invalid portal ID token: an access token (typ at+jwt) was sent; send the ID token')
     }
     const userId = payload.sub
     if (!isIdentifier(userId)) {

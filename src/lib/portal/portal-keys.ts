@@ -4,7 +4,7 @@ import { keyStoreFromEnv } from '../store/dynamo-key-store'
 import type { Env } from '../runtime/env'
 import { ConfigError, HttpError } from '../runtime/errors'
 import { emptyResponse, jsonResponse } from '../http/http-response'
-import { revokedByCompany, type KeyRecord, type KeyStore } from '../store/key-store'
+import { keyStatus, type KeyRecord, type KeyStatus, type KeyStore } from '../store/key-store'
 import { loadPortalConfig } from './portal-config'
 import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
 
@@ -23,7 +23,7 @@ export interface KeySummary {
   readonly createdAt: string
   readonly expiresAt: string
   readonly revokedAt: string | null
-  readonly status: 'active' | 'revoked' | 'expired'
+  readonly status: KeyStatus
   readonly last4: string
   readonly kid: string | null
 }
@@ -49,11 +49,9 @@ function portalCaller(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Prom
 }
 
 function summarize(record: KeyRecord, companyRevokedBefore: number | undefined, nowSeconds: number): KeySummary {
-  const createdSeconds = Date.parse(record.createdAt) / 1000
-  const companyRevoked = revokedByCompany(createdSeconds, companyRevokedBefore)
+  const status = keyStatus(record, companyRevokedBefore, nowSeconds)
   const revokedAt =
-    record.revokedAt ?? (companyRevoked && companyRevokedBefore !== undefined ? new Date(companyRevokedBefore * 1000).toISOString() : undefined)
-  const expired = Date.parse(record.expiresAt) / 1000 <= nowSeconds
+    record.revokedAt ?? (status === 'revoked' && companyRevokedBefore !== undefined ? new Date(companyRevokedBefore * 1000).toISOString() : undefined)
   return {
     keyId: record.keyId,
     name: record.name ?? null,
@@ -61,7 +59,7 @@ function summarize(record: KeyRecord, companyRevokedBefore: number | undefined, 
     createdAt: record.createdAt,
     expiresAt: record.expiresAt,
     revokedAt: revokedAt ?? null,
-    status: revokedAt !== undefined ? 'revoked' : expired ? 'expired' : 'active',
+    status,
     last4: record.last4,
     kid: record.kid ?? null
   }

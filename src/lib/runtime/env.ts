@@ -53,6 +53,21 @@ export function readList(env: Env, name: string): string[] | undefined {
 }
 
 /**
+ * Read a whole number from `min` to `max`, `fallback` when unset; anything
+ * else is a {@link ConfigError} naming the range.
+ *
+ * @example
+ * readWholeNumber(process.env, 'MAX_ACTIVE_KEYS_PER_COMPANY', 100, 1, 10_000) // 100
+ */
+export function readWholeNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = readEnv(env, name)
+  if (raw === undefined) return fallback
+  const value = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN
+  if (!(value >= min && value <= max)) throw new ConfigError(name, `a whole number from ${min} to ${max}`)
+  return value
+}
+
+/**
  * Read a duration in whole seconds (`30`, `30d`, `12h`), `fallback` when unset.
  * An unparseable value is a {@link ConfigError} saying what was `expected`.
  *

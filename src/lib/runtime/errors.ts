@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'ERR_BAD_BODY'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_BAD_KEY_ID'
+  | 'ERR_TOO_MANY_KEYS'
   | 'ERR_KEY_NOT_FOUND'
   | 'ERR_NOT_FOUND'
   | 'ERR_PORTAL_TOKEN_MISSING'

@@ -84,3 +84,18 @@ export function keyRecordFor(issued: IssuedApiKey, owner: KeyOwner, name: string
     last4: issued.apikey.slice(-4)
   }
 }
+
+/** What a key is now: revoked (by itself or company-wide) wins over expired. */
+export type KeyStatus = 'active' | 'revoked' | 'expired'
+
+/**
+ * A key record's status at `nowSeconds`, given the company's "revoked before"
+ * instant: one rule for `GET /keys` and for the active-key cap.
+ *
+ * @example
+ * keyStatus(record, await store.companyRevokedBefore(companyId), Date.now() / 1000) // 'active'
+ */
+export function keyStatus(record: KeyRecord, companyRevokedBefore: number | undefined, nowSeconds: number): KeyStatus {
+  if (record.revokedAt !== undefined || revokedByCompany(Date.parse(record.createdAt) / 1000, companyRevokedBefore)) return 'revoked'
+  return Date.parse(record.expiresAt) / 1000 <= nowSeconds ? 'expired' : 'active'
+}
