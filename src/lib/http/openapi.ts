@@ -91,13 +91,17 @@ const document: OpenApiDocument = {
         operationId: 'createKey',
         summary: 'Issue an API key to the signed-in portal user',
         description:
-          "The key carries the user's id and company id. It is returned once and never stored; only its last 4 characters are kept for display. `expiresIn` can only shorten the configured lifetime.",
+          "The key carries the user's id and company id. It is returned once and never stored; only its last 4 characters are kept for display. `expiresIn` can only shorten the configured lifetime: more than `JWT_EXPIRES_IN` is a 400 that names the maximum.",
         tags: ['keys'],
         security: [{ portalIdToken: [] }],
         requestBody: { required: false, content: json(ref('CreateKeyRequest')) },
         responses: {
           '201': { description: 'The new key', content: json(ref('CreatedKey')) },
           '400': response('BadRequest'),
+          '409': {
+            description: 'The company already holds MAX_ACTIVE_KEYS_PER_COMPANY active keys: revoke some first (`ERR_TOO_MANY_KEYS`)',
+            content: json(ref('Error'))
+          },
           '413': response('PayloadTooLarge'),
           ...portalErrors
         }
