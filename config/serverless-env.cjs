@@ -29,6 +29,8 @@ module.exports.jwtVerifyKey = () => {
 module.exports.jwtSecretSsmParameter = () => setting('JWT_SECRET_SSM_PARAMETER')
 module.exports.jwtVerifyKeySsmParameter = () => setting('JWT_VERIFY_KEY_SSM_PARAMETER')
 module.exports.jwtSecretArn = () => setting('JWT_SECRET_ARN')
+module.exports.stripeApiKeySsmParameter = () => setting('STRIPE_API_KEY_SSM_PARAMETER')
+module.exports.stripeWebhookSecretSsmParameter = () => setting('STRIPE_WEBHOOK_SECRET_SSM_PARAMETER')
 
 // API Gateway caches an authorizer answer per key for this long; 0 to 3600 s.
 module.exports.authorizerCacheTtl = () => {
@@ -114,19 +116,35 @@ const keyIndexArn = { 'Fn::Join': ['/', [keyTableArn, 'index', 'byCompany']] }
 const isHmac = () => (setting('JWT_ALGORITHM') || 'HS256').startsWith('HS')
 const hasPublicKey = () => setting('JWT_VERIFY_KEY') !== '' || setting('JWT_VERIFY_KEY_SSM_PARAMETER') !== ''
 
+const stripeMode = () => setting('APP_PAYMENT_PROVIDER').toLowerCase() === 'stripe'
+/** The service secrets a customer-resolving function needs: the Stripe API key in stripe mode. */
+const billingSecrets = () => (stripeMode() ? ['STRIPE_API_KEY'] : [])
+
 /**
- * The secret reads a role needs, mirroring neededSources() in
- * src/lib/keys/secret-sources.ts: the issuer reads everything configured; the
- * authorizer reads the signing secret only for HMAC or when no public key is
- * configured; the JWKS endpoint only when it must derive the public key.
+ * The secret reads a function needs, mirroring neededSources() in
+ * src/lib/keys/secret-sources.ts: the issuer reads the signing key; the
+ * authorizer reads it only for HMAC or when no public key is configured; the
+ * JWKS endpoint only when it must derive the public key. A service secret
+ * (Stripe's) comes from its own SSM parameter, else from the JSON secret.
  */
-function secretStatements(role) {
-  const needSecret = role === 'sign' || (role === 'verify' ? isHmac() || !hasPublicKey() : !isHmac() && !hasPublicKey())
-  const parameters = [needSecret ? setting('JWT_SECRET_SSM_PARAMETER') : '', setting('JWT_VERIFY_KEY_SSM_PARAMETER')]
+function secretStatements({ keys, services = [] }) {
+  const parameters = []
+  let useSecret = false
+  if (keys !== undefined) {
+    const needSecret = keys === 'sign' || (keys === 'verify' ? isHmac() || !hasPublicKey() : !isHmac() && !hasPublicKey())
+    if (needSecret) parameters.push(setting('JWT_SECRET_SSM_PARAMETER'))
+    parameters.push(setting('JWT_VERIFY_KEY_SSM_PARAMETER'))
+    useSecret = needSecret
+  }
+  for (const name of services) {
+    const parameter = setting(`${name}_SSM_PARAMETER`)
+    if (parameter !== '') parameters.push(parameter)
+    else useSecret = true
+  }
   const statements = []
   const names = parameters.filter(Boolean)
   if (names.length > 0) statements.push({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: names.map(ssmParameterArn) })
-  if (needSecret && setting('JWT_SECRET_ARN')) {
+  if (useSecret && setting('JWT_SECRET_ARN')) {
     statements.push({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretArn(setting('JWT_SECRET_ARN'))] })
   }
   return statements
@@ -141,13 +159,20 @@ const index = (actions) => ({ Effect: 'Allow', Action: actions, Resource: [keyIn
  */
 const FUNCTION_STATEMENTS = {
   // One BatchGetItem per revocation lookup.
-  authorizer: () => [table(['dynamodb:BatchGetItem']), ...secretStatements('verify')],
+  authorizer: () => [table(['dynamodb:BatchGetItem']), ...secretStatements({ keys: 'verify' })],
   // Records the key (PutItem), reads the company's revoke-all instant (GetItem), counts active keys (Query).
-  createKey: () => [table(['dynamodb:GetItem', 'dynamodb:PutItem']), index(['dynamodb:Query']), ...secretStatements('sign')],
-  listKeys: () => [table(['dynamodb:GetItem']), index(['dynamodb:Query'])],
-  revokeKey: () => [table(['dynamodb:UpdateItem'])],
-  revokeAllKeys: () => [table(['dynamodb:UpdateItem'])],
-  jwks: () => secretStatements('publish'),
+  createKey: () => [
+    table(['dynamodb:GetItem', 'dynamodb:PutItem']),
+    index(['dynamodb:Query']),
+    ...secretStatements({ keys: 'sign', services: billingSecrets() })
+  ],
+  listKeys: () => [table(['dynamodb:GetItem']), index(['dynamodb:Query']), ...secretStatements({ services: billingSecrets() })],
+  revokeKey: () => [table(['dynamodb:UpdateItem']), ...secretStatements({ services: billingSecrets() })],
+  revokeAllKeys: () => [table(['dynamodb:UpdateItem']), ...secretStatements({ services: billingSecrets() })],
+  jwks: () => secretStatements({ keys: 'publish' }),
+  // Revokes a customer's keys (UpdateItem) after checking the customer's subscriptions with Stripe.
+  stripeWebhook: () =>
+    stripeMode() ? [table(['dynamodb:UpdateItem']), ...secretStatements({ services: ['STRIPE_WEBHOOK_SECRET', 'STRIPE_API_KEY'] })] : [],
   whoami: () => [],
   openapi: () => []
 }
@@ -198,7 +223,8 @@ function loadProjectChecks() {
       contents: [
         "export { loadPortalConfig } from './src/lib/portal/portal-config'",
         "export { secretSourcesFromEnv } from './src/lib/keys/secret-sources'",
-        "export { moesifSettingsFromEnv } from './src/lib/moesif/settings'"
+        "export { moesifSettingsFromEnv } from './src/lib/moesif/settings'",
+        "export { loadBillingConfig } from './src/lib/billing/billing-config'"
       ].join('\n'),
       resolveDir: root,
       loader: 'ts',
@@ -242,14 +268,28 @@ module.exports.deployChecks = async (resolver) => {
         `(the SSM SecureString parameter or Secrets Manager secret holding the signing key; the functions fetch it at cold start).${ignored} See README "Deploy".`
     )
   }
-  const { loadPortalConfig, secretSourcesFromEnv, moesifSettingsFromEnv } = loadProjectChecks()
+  if (stripeMode()) {
+    for (const name of ['STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET']) {
+      if (setting(`${name}_SSM_PARAMETER`) === '' && setting('JWT_SECRET_ARN') === '') {
+        throw new Error(
+          `Invalid configuration: ${name}_SSM_PARAMETER (or a JWT_SECRET_ARN secret with a ${name} field) must be set for stage "${stage}" ` +
+            'when APP_PAYMENT_PROVIDER=stripe: the Stripe secrets are fetched at cold start, never packaged. See README "Monetization with Stripe".'
+        )
+      }
+    }
+  }
+  const { loadPortalConfig, secretSourcesFromEnv, moesifSettingsFromEnv, loadBillingConfig } = loadProjectChecks()
   // The secret itself is fetched at run time: leave it out, so only the store names are judged here.
   delete env.JWT_SECRET
   delete env.PLUGIN_JWT_SECRET
+  delete env.STRIPE_API_KEY
+  delete env.STRIPE_WEBHOOK_SECRET
   try {
     secretSourcesFromEnv(env)
     loadPortalConfig(env)
     moesifSettingsFromEnv(env)
+    // The Stripe key itself is fetched at run time: a placeholder lets the other Stripe settings be judged now.
+    loadBillingConfig({ ...env, STRIPE_API_KEY: 'sk_placeholder_at_package_time' })
   } catch (error) {
     // ConfigError's message names the variable and what was expected, never the value.
     throw new Error(`${error.message} (stage "${stage}"). See README "Configuration".`)

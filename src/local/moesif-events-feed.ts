@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { readEnv, type Env } from '../lib/runtime/env'
 import { HttpError } from '../lib/runtime/errors'
 import { jsonResponse } from '../lib/http/http-response'
-import { isLoopbackUrl } from '../lib/portal/portal-config'
+import { isLoopbackUrl } from '../lib/http/url'
 import type { MoesifWireEvent } from './moesif-collector'
 
 /**

@@ -86,6 +86,37 @@ describe('functionStatements: one role per function, exactly what it calls', () 
     expect(config.functionStatements('jwks')).toEqual([{ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [ssmArn('dpk/private')] }])
   })
 
+  it('stripe mode: customer-resolving functions read the Stripe API key, the webhook reads its secret too, nobody else either', () => {
+    useProcessEnv({
+      JWT_ALGORITHM: 'HS256',
+      JWT_SECRET_SSM_PARAMETER: '/dpk/jwt',
+      APP_PAYMENT_PROVIDER: 'stripe',
+      STRIPE_API_KEY_SSM_PARAMETER: '/dpk/stripe-key',
+      STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/dpk/stripe-webhook'
+    })
+    const ssm = (...names: string[]) => ({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: names.map(ssmArn) })
+    expect(config.functionStatements('createKey').at(-1)).toEqual(ssm('dpk/jwt', 'dpk/stripe-key'))
+    for (const name of ['listKeys', 'revokeKey', 'revokeAllKeys']) expect(config.functionStatements(name).at(-1)).toEqual(ssm('dpk/stripe-key'))
+    expect(config.functionStatements('stripeWebhook')).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: [TABLE] },
+      ssm('dpk/stripe-webhook', 'dpk/stripe-key')
+    ])
+    expect(config.functionStatements('authorizer').at(-1)).toEqual(ssm('dpk/jwt'))
+    for (const name of ['jwks', 'whoami', 'openapi']) expect(config.functionStatements(name)).toEqual([])
+  })
+
+  it('stripe mode with one JSON secret: every function that needs a Stripe field may read that secret', () => {
+    useProcessEnv({ JWT_ALGORITHM: 'ES256', JWT_SECRET_ARN: 'dpk/all', JWT_VERIFY_KEY: 'pem', APP_PAYMENT_PROVIDER: 'stripe' })
+    const secret = {
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:dpk/all-??????' }]
+    }
+    expect(config.functionStatements('listKeys').at(-1)).toEqual(secret)
+    expect(config.functionStatements('stripeWebhook').at(-1)).toEqual(secret)
+    expect(config.functionStatements('authorizer')).toEqual([{ Effect: 'Allow', Action: ['dynamodb:BatchGetItem'], Resource: [TABLE] }])
+  })
+
   it('builds a role Lambda may assume, with basic logging and no inline policy when there is nothing to call', () => {
     useProcessEnv({ JWT_ALGORITHM: 'HS256' })
     const role = config.whoamiRole()
@@ -137,6 +168,8 @@ describe('deployChecks: every stage but local needs a secret store and an identi
   it('passes a deployable configuration, and skips the local stage', async () => {
     useProcessEnv(DEPLOYABLE)
     await expect(config.deployChecks(prod)).resolves.toBe('passed')
+    useProcessEnv({ ...DEPLOYABLE, APP_PAYMENT_PROVIDER: 'stripe', STRIPE_API_KEY_SSM_PARAMETER: '/k', STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/w' })
+    await expect(config.deployChecks(prod)).resolves.toBe('passed')
     useProcessEnv({})
     await expect(config.deployChecks({ options: { stage: 'local' } })).resolves.toMatch(/^skipped/)
   })
@@ -164,7 +197,28 @@ describe('deployChecks: every stage but local needs a secret store and an identi
       /PORTAL_JWKS_URI must be set/
     ],
     ['both secret stores', { JWT_SECRET_ARN: 'dpk/prod/jwt' }, /JWT_SECRET_ARN must be unset when JWT_SECRET_SSM_PARAMETER is set/],
-    ['a bad Moesif setting', { MOESIF_MAX_WAIT_MS: 'soon' }, /MOESIF_MAX_WAIT_MS must be/]
+    ['a bad Moesif setting', { MOESIF_MAX_WAIT_MS: 'soon' }, /MOESIF_MAX_WAIT_MS must be/],
+    [
+      'stripe mode without a Stripe key store',
+      { APP_PAYMENT_PROVIDER: 'stripe', STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/w' },
+      /STRIPE_API_KEY_SSM_PARAMETER .* must be set/
+    ],
+    [
+      'stripe mode without a webhook secret store',
+      { APP_PAYMENT_PROVIDER: 'stripe', STRIPE_API_KEY_SSM_PARAMETER: '/k' },
+      /STRIPE_WEBHOOK_SECRET_SSM_PARAMETER .* must be set/
+    ],
+    [
+      'a plain-http STRIPE_API_BASE',
+      {
+        APP_PAYMENT_PROVIDER: 'stripe',
+        STRIPE_API_KEY_SSM_PARAMETER: '/k',
+        STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/w',
+        STRIPE_API_BASE: 'http://stripe.example'
+      },
+      /STRIPE_API_BASE must be/
+    ],
+    ['an unknown payment provider', { APP_PAYMENT_PROVIDER: 'paypal' }, /APP_PAYMENT_PROVIDER must be stripe or none/]
   ])('refuses %s, naming the variable', async (_name, override, message) => {
     useProcessEnv({ ...DEPLOYABLE, ...override })
     await expect(config.deployChecks(prod)).rejects.toThrow(message)

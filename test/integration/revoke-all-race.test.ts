@@ -24,7 +24,7 @@ import { httpApiEvent } from '../support/events'
 import { envFor } from '../support/keys'
 
 const START = 1_700_000_000
-const owner = { userId: 'auth0|alice', companyId: 'acme', email: undefined }
+const owner = { userId: 'auth0|alice', companyId: 'acme', email: undefined, emailVerified: undefined }
 const signing = loadApiKeyConfig(envFor('HS256'), 'sign')
 const verifying = loadApiKeyConfig(envFor('HS256'), 'verify')
 const quiet = new Logger({ service: 'test', level: 'ERROR' })
@@ -49,7 +49,7 @@ async function run(steps: readonly Step[], startOffsetMs: number) {
     verifyPortalToken,
     nowSeconds: () => clock.now,
     companyRevokedBefore: (companyId) => store.companyRevokedBefore(companyId),
-    onIssued: (issued, keyOwner, name) => store.putKey(keyRecordFor(issued, keyOwner, name)),
+    onIssued: (issued, holder, name) => store.putKey(keyRecordFor(issued, holder.owner, name)),
     sleep: async (ms) => {
       clock.now += ms / 1000
     }

@@ -8,7 +8,7 @@ import type { EnvRecord } from './keys'
 
 /** Every variable this project reads, so a value left in the shell cannot leak into a test. */
 const PROJECT_VARIABLE =
-  /^(PLUGIN_)?JWT_|^PORTAL_|^AUTH_PROVIDER$|^AUTH0_|^OKTA_|^LOG_LEVEL$|^KEYS_TABLE$|^DYNAMODB_ENDPOINT$|^REVOCATION_|^MOESIF_|^HTTP_API_THROTTLE_|^MAX_ACTIVE_KEYS_PER_COMPANY$/
+  /^(PLUGIN_)?JWT_|^PORTAL_|^AUTH_PROVIDER$|^AUTH0_|^OKTA_|^LOG_LEVEL$|^KEYS_TABLE$|^DYNAMODB_ENDPOINT$|^REVOCATION_|^MOESIF_|^HTTP_API_THROTTLE_|^MAX_ACTIVE_KEYS_PER_COMPANY$|^APP_PAYMENT_PROVIDER$|^STRIPE_/
 
 /**
  * Replace the project's variables in `process.env` with exactly `env` (via

@@ -1,5 +1,7 @@
 import middy from '@middy/core'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { billingSecrets } from '../../lib/billing/billing-config'
+import { envWithSecrets } from '../../lib/keys/secret-sources'
 import { httpErrorsMiddleware } from '../../lib/http/http-errors-middleware'
 import { loadPortalKeysDeps, type PortalKeysDeps } from '../../lib/portal/portal-keys'
 import { configMiddleware } from '../../lib/runtime/config-middleware'
@@ -17,7 +19,7 @@ type PortalKeysCore = (deps: PortalKeysDeps, event: APIGatewayProxyEventV2) => P
  */
 export function portalKeysHandler(service: string, core: PortalKeysCore) {
   const logger = new Logger({ service })
-  const config = configMiddleware({ load: loadPortalKeysDeps })
+  const config = configMiddleware({ load: async (env) => loadPortalKeysDeps(await envWithSecrets(env, { services: billingSecrets(env) })) })
   return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpErrorsMiddleware(logger))
     .use(config)

@@ -13,6 +13,8 @@ import { jsonResponse } from './http-response'
  * (an error with `statusCode` 400-499, ours or another library's) keeps its
  * message when marked `expose`; everything else becomes a generic 500 (or
  * 503), and the detail goes to the log only: by name, code, message and cause.
+ * A 5xx of ours marked `expose` (a dependency that is down, such as billing)
+ * keeps its code and message, so the portal can say "try again".
  * Errors here never carry secrets, and the logger scrubs token shapes anyway.
  *
  * @example
@@ -32,6 +34,7 @@ export function errorToResponse(error: unknown, requestId: string, logger: Logge
     return jsonResponse(status, { message, code, requestId })
   }
   logger.error('request failed', { status, code, error })
+  if (error instanceof DevPortalKeysError && error.expose) return jsonResponse(status, { message: error.message, code, requestId })
   // The body stays generic: a misconfigured deploy is the operator's business, not the caller's.
   const body =
     status === 503 ? { message: 'Service Unavailable', code: 'ERR_UNAVAILABLE' } : { message: 'Internal Server Error', code: 'ERR_INTERNAL' }

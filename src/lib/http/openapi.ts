@@ -82,6 +82,7 @@ const document: OpenApiDocument = {
   servers: [{ url: '/', description: 'The HTTP API (the HttpApiUrl stack output; http://127.0.0.1:3000 under npm start)' }],
   tags: [
     { name: 'keys', description: "Issue, list and revoke the caller's company's API keys" },
+    { name: 'billing', description: 'Stripe events that end a subscription' },
     { name: 'discovery', description: 'Public documents: verification keys and this description' },
     { name: 'sample API', description: 'The protected API a provider replaces with theirs' }
   ],
@@ -98,6 +99,15 @@ const document: OpenApiDocument = {
         responses: {
           '201': { description: 'The new key', content: json(ref('CreatedKey')) },
           '400': response('BadRequest'),
+          '402': {
+            description:
+              "Stripe mode: no Stripe customer for the ID token's email, or no subscription in STRIPE_ALLOWED_STATUSES (`ERR_NO_SUBSCRIPTION`). The message can be shown as is.",
+            content: json(ref('Error'))
+          },
+          '403': {
+            description: 'Stripe mode: the identity provider marks the email unverified (`ERR_EMAIL_NOT_VERIFIED`)',
+            content: json(ref('Error'))
+          },
           '409': {
             description: 'The company already holds MAX_ACTIVE_KEYS_PER_COMPANY active keys: revoke some first (`ERR_TOO_MANY_KEYS`)',
             content: json(ref('Error'))
@@ -146,6 +156,35 @@ const document: OpenApiDocument = {
           '400': response('BadRequest'),
           '404': { description: "No such key in the caller's company", content: json(ref('Error')) },
           ...portalErrors
+        }
+      }
+    },
+    '/webhooks/stripe': {
+      post: {
+        operationId: 'stripeWebhook',
+        summary: "Stripe events: a cancelled or lapsed subscription revokes the customer's keys",
+        description:
+          'Verified with the `Stripe-Signature` header and STRIPE_WEBHOOK_SECRET (300 s tolerance). On `customer.subscription.deleted`, or `customer.subscription.updated` to a status outside STRIPE_ALLOWED_STATUSES, every key of the customer is revoked as `DELETE /keys` does, unless another allowed subscription remains. Other events are acknowledged and ignored; redelivery is harmless.',
+        tags: ['billing'],
+        security: [],
+        parameters: [{ name: 'Stripe-Signature', in: 'header', required: true, schema: { type: 'string' } }],
+        requestBody: {
+          required: true,
+          content: json({ type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' } } })
+        },
+        responses: {
+          '200': {
+            description: 'Received',
+            content: json({ type: 'object', required: ['received'], properties: { received: { const: true }, revoked: { type: 'boolean' } } })
+          },
+          '400': { description: 'A missing or bad Stripe-Signature (`ERR_BAD_SIGNATURE`)', content: json(ref('Error')) },
+          '404': { description: 'Billing is not in stripe mode (`ERR_NOT_FOUND`)', content: json(ref('Error')) },
+          '413': response('PayloadTooLarge'),
+          '500': response('InternalError'),
+          '503': {
+            description: 'Stripe could not be reached to check the subscriptions (`ERR_BILLING_UNAVAILABLE`): Stripe retries',
+            content: json(ref('Error'))
+          }
         }
       }
     },
@@ -323,7 +362,7 @@ const document: OpenApiDocument = {
         content: json(ref('Error'))
       },
       IdentityProviderUnavailable: {
-        description: "The identity provider's JWKS could not be fetched (`ERR_UNAVAILABLE`)",
+        description: "The identity provider's JWKS could not be fetched (`ERR_UNAVAILABLE`), or, in stripe mode, Stripe (`ERR_BILLING_UNAVAILABLE`)",
         content: json(ref('Error'))
       },
       InternalError: {

@@ -11,6 +11,8 @@ import { HttpError } from '../runtime/errors'
 import type { Logger } from '../runtime/logger'
 import { loadPortalConfig } from './portal-config'
 import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
+import { createBilling, type KeyHolder } from '../billing/billing'
+import { loadBillingConfig } from '../billing/billing-config'
 
 /** What `createKey` needs; passed in so tests can hand it real parts on loopback. */
 export interface CreateKeyDeps {
@@ -19,8 +21,10 @@ export interface CreateKeyDeps {
   readonly nowSeconds: () => number
   /** The company's "revoked before" instant, if any: new keys are issued no earlier. */
   readonly companyRevokedBefore?: (companyId: string) => Promise<number | undefined>
+  /** Who a new key is for (billing): by default the ID token's user and company. Throws 402 without a subscription. */
+  readonly holderForNewKey?: (identity: PortalIdentity) => Promise<KeyHolder>
   /** Called after signing, before answering; a failure here fails the request so no untracked key is handed out. */
-  readonly onIssued?: (key: IssuedApiKey, owner: PortalIdentity, name: string | undefined) => Promise<void>
+  readonly onIssued?: (key: IssuedApiKey, holder: KeyHolder, name: string | undefined) => Promise<void>
   /** The company's key records, to count its active keys against `maxActiveKeys`. */
   readonly companyKeys?: (companyId: string) => Promise<readonly KeyRecord[]>
   /** Most active keys a company may hold (`MAX_ACTIVE_KEYS_PER_COMPANY`). */
@@ -49,12 +53,14 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  * const response = await createKey(deps, event)
  */
 export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const owner = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
+  const identity = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
   const request = parseCreateKeyRequest(event)
   const maxLifetime = deps.apiKeys.expiresInSeconds
   if (request.expiresInSeconds !== undefined && request.expiresInSeconds > maxLifetime) {
     throw new HttpError(400, 'ERR_BAD_BODY', `expiresIn must be at most ${maxLifetime} seconds (JWT_EXPIRES_IN) for this deployment`)
   }
+  const holder = deps.holderForNewKey === undefined ? holderOf(identity) : await deps.holderForNewKey(identity)
+  const owner = holder.owner
   const max = deps.maxActiveKeys
   const [notIssuedBefore, keys] = await Promise.all([
     deps.companyRevokedBefore?.(owner.companyId),
@@ -83,7 +89,7 @@ export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEvent
     }
   }
   const issued = await issueApiKey(deps.apiKeys, owner, { nowSeconds, lifetimeSeconds: request.expiresInSeconds, notIssuedBefore })
-  await deps.onIssued?.(issued, owner, request.name)
+  await deps.onIssued?.(issued, holder, request.name)
   return jsonResponse(201, {
     apikey: issued.apikey,
     keyId: issued.keyId,
@@ -91,30 +97,46 @@ export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEvent
   })
 }
 
+/** Without billing, a key belongs to the ID token's user and company. */
+const holderOf = (identity: PortalIdentity): KeyHolder => ({
+  owner: { userId: identity.userId, companyId: identity.companyId },
+  portalUserId: identity.userId,
+  email: identity.email,
+  plan: undefined
+})
+
 /**
  * The dependencies `POST /create-key` runs with, from the environment (with
  * any fetched secrets laid over it): the signing key, the portal token
- * verifier and, with `KEYS_TABLE`, the key store that records each key.
+ * verifier, billing (`APP_PAYMENT_PROVIDER`) and, with `KEYS_TABLE`, the key
+ * store that records each key.
  *
  * @example
- * const deps = createKeyDepsFromEnv(await envWithSecrets(process.env, 'sign'), logger)
+ * const deps = await createKeyDepsFromEnv(await envWithSecrets(process.env, 'sign'), logger)
  */
-export function createKeyDepsFromEnv(env: Env, logger: Logger): CreateKeyDeps {
+export async function createKeyDepsFromEnv(env: Env, logger: Logger): Promise<CreateKeyDeps> {
   const store = keyStoreFromEnv(env)
   if (store === undefined) {
     logger.warn('key records disabled: KEYS_TABLE is not set, so keys cannot be listed, revoked one by one or capped per company')
   }
   const maxActiveKeys = readWholeNumber(env, 'MAX_ACTIVE_KEYS_PER_COMPANY', 100, 1, 10_000)
+  const billing = await createBilling(loadBillingConfig(env))
   return {
     maxActiveKeys,
+    holderForNewKey: billing.holderForNewKey,
     companyKeys: store === undefined ? undefined : (companyId) => store.listKeys(companyId),
     apiKeys: loadApiKeyConfig(env, 'sign'),
     verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)),
     nowSeconds: () => Date.now() / 1000,
     companyRevokedBefore: store === undefined ? undefined : (companyId) => store.companyRevokedBefore(companyId),
-    onIssued: async (issued, owner, name) => {
-      await store?.putKey(keyRecordFor(issued, owner, name))
-      logger.info('key issued', { keyId: issued.keyId, orgId: owner.companyId, userId: owner.userId })
+    onIssued: async (issued, holder, name) => {
+      await store?.putKey(keyRecordFor(issued, holder.owner, name, holder))
+      logger.info('key issued', {
+        keyId: issued.keyId,
+        orgId: holder.owner.companyId,
+        userId: holder.owner.userId,
+        plan: holder.plan?.subscriptionId
+      })
     }
   }
 }

@@ -1,5 +1,6 @@
 import { readEnv, type Env } from '../runtime/env'
 import { ConfigError } from '../runtime/errors'
+import { isLoopbackUrl } from '../http/url'
 
 /**
  * How portal logins (the identity provider's ID tokens) are verified. Which
@@ -11,16 +12,6 @@ export interface PortalConfig {
   readonly jwksUri: URL
   readonly audience: string
   readonly companyIdClaim: string
-}
-
-/**
- * Whether a URL points at this machine's loopback interface.
- *
- * @example
- * isLoopbackUrl(new URL('http://127.0.0.1:3000/')) // true
- */
-export function isLoopbackUrl(url: URL): boolean {
-  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]'
 }
 
 function parseHttpsUrl(value: string, variable: string): URL {

@@ -8,6 +8,8 @@ export interface PortalIdentity {
   readonly userId: string
   readonly companyId: string
   readonly email: string | undefined
+  /** The ID token's `email_verified`: `false` only when the identity provider says the address is unproven. */
+  readonly emailVerified: boolean | undefined
 }
 
 /** ID tokens from Auth0 and Okta are asymmetric; a shared-secret token can never be a portal login. */
@@ -93,6 +95,7 @@ export function createPortalTokenVerifier(config: PortalConfig): PortalTokenVeri
       companyId = claimed
     }
     const email = typeof payload.email === 'string' ? payload.email : undefined
-    return { userId, companyId, email }
+    const emailVerified = typeof payload.email_verified === 'boolean' ? payload.email_verified : undefined
+    return { userId, companyId, email, emailVerified }
   }
 }

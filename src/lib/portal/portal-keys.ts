@@ -4,7 +4,9 @@ import { keyStoreFromEnv } from '../store/dynamo-key-store'
 import type { Env } from '../runtime/env'
 import { ConfigError, HttpError } from '../runtime/errors'
 import { emptyResponse, jsonResponse } from '../http/http-response'
-import { keyStatus, type KeyRecord, type KeyStatus, type KeyStore } from '../store/key-store'
+import { keyStatus, type KeyPlan, type KeyRecord, type KeyStatus, type KeyStore } from '../store/key-store'
+import { createBilling } from '../billing/billing'
+import { loadBillingConfig } from '../billing/billing-config'
 import { loadPortalConfig } from './portal-config'
 import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
 
@@ -13,6 +15,12 @@ export interface PortalKeysDeps {
   readonly verifyPortalToken: PortalTokenVerifier
   readonly store: KeyStore
   readonly nowSeconds: () => number
+  /**
+   * The company whose keys the caller manages (billing's resolver, the same
+   * one create-key uses); `undefined` when the caller has none yet. By default
+   * the ID token's company.
+   */
+  readonly companyOf?: (identity: PortalIdentity) => Promise<string | undefined>
 }
 
 /** How a key looks to its owner: metadata only, never the key. */
@@ -26,6 +34,8 @@ export interface KeySummary {
   readonly status: KeyStatus
   readonly last4: string
   readonly kid: string | null
+  /** The subscription the key was issued under (stripe mode), else null. */
+  readonly plan: KeyPlan | null
 }
 
 /** Key ids are the UUIDs `POST /create-key` assigns as `jti`. */
@@ -38,14 +48,22 @@ const KEY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
  * @example
  * const deps = loadPortalKeysDeps(process.env)
  */
-export function loadPortalKeysDeps(env: Env): PortalKeysDeps {
+export async function loadPortalKeysDeps(env: Env): Promise<PortalKeysDeps> {
   const store = keyStoreFromEnv(env)
   if (store === undefined) throw new ConfigError('KEYS_TABLE', 'set to the key table name')
-  return { verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)), store, nowSeconds: () => Date.now() / 1000 }
+  const billing = await createBilling(loadBillingConfig(env))
+  return {
+    verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(env)),
+    store,
+    nowSeconds: () => Date.now() / 1000,
+    companyOf: billing.companyOf
+  }
 }
 
-function portalCaller(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Promise<PortalIdentity> {
-  return deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
+/** The caller's company, from the verified ID token through billing; `undefined` when there is none yet. */
+async function callerCompany(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Promise<string | undefined> {
+  const identity = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
+  return deps.companyOf === undefined ? identity.companyId : deps.companyOf(identity)
 }
 
 function summarize(record: KeyRecord, companyRevokedBefore: number | undefined, nowSeconds: number): KeySummary {
@@ -61,7 +79,8 @@ function summarize(record: KeyRecord, companyRevokedBefore: number | undefined, 
     revokedAt: revokedAt ?? null,
     status,
     last4: record.last4,
-    kid: record.kid ?? null
+    kid: record.kid ?? null,
+    plan: record.plan ?? null
   }
 }
 
@@ -72,8 +91,9 @@ function summarize(record: KeyRecord, companyRevokedBefore: number | undefined, 
  * const response = await listKeys(deps, event) // 200 { keys: [...] }
  */
 export async function listKeys(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const caller = await portalCaller(deps, event)
-  const [records, revokedBefore] = await Promise.all([deps.store.listKeys(caller.companyId), deps.store.companyRevokedBefore(caller.companyId)])
+  const companyId = await callerCompany(deps, event)
+  if (companyId === undefined) return jsonResponse(200, { keys: [] })
+  const [records, revokedBefore] = await Promise.all([deps.store.listKeys(companyId), deps.store.companyRevokedBefore(companyId)])
   const now = deps.nowSeconds()
   return jsonResponse(200, { keys: records.map((record) => summarize(record, revokedBefore, now)) })
 }
@@ -86,10 +106,10 @@ export async function listKeys(deps: PortalKeysDeps, event: APIGatewayProxyEvent
  * await revokeKey(deps, event) // 204
  */
 export async function revokeKey(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const caller = await portalCaller(deps, event)
+  const companyId = await callerCompany(deps, event)
   const keyId = event.pathParameters?.keyId ?? ''
   if (!KEY_ID.test(keyId)) throw new HttpError(400, 'ERR_BAD_KEY_ID', 'keyId must be the key id returned by POST /create-key (a lowercase UUID)')
-  const outcome = await deps.store.revokeKey(caller.companyId, keyId, Math.floor(deps.nowSeconds()))
+  const outcome = companyId === undefined ? 'not-found' : await deps.store.revokeKey(companyId, keyId, Math.floor(deps.nowSeconds()))
   if (outcome === 'not-found') throw new HttpError(404, 'ERR_KEY_NOT_FOUND', 'No such key')
   return emptyResponse(204)
 }
@@ -105,7 +125,7 @@ export async function revokeKey(deps: PortalKeysDeps, event: APIGatewayProxyEven
  * await revokeAllKeys(deps, event) // 204
  */
 export async function revokeAllKeys(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const caller = await portalCaller(deps, event)
-  await deps.store.revokeAllKeys(caller.companyId, Math.floor(deps.nowSeconds()) + 1)
+  const companyId = await callerCompany(deps, event)
+  if (companyId !== undefined) await deps.store.revokeAllKeys(companyId, Math.floor(deps.nowSeconds()) + 1)
   return emptyResponse(204)
 }

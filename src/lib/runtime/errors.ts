@@ -17,12 +17,17 @@ export type ErrorCode =
   | 'ERR_UNAVAILABLE'
   | 'ERR_NO_AUTHORIZER_CONTEXT'
   | 'ERR_IDP_UNAVAILABLE'
+  | 'ERR_BILLING_UNAVAILABLE'
   // Client side.
   | 'ERR_REFUSED'
   | 'ERR_BAD_BODY'
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_BAD_KEY_ID'
   | 'ERR_TOO_MANY_KEYS'
+  | 'ERR_NO_SUBSCRIPTION'
+  | 'ERR_EMAIL_REQUIRED'
+  | 'ERR_EMAIL_NOT_VERIFIED'
+  | 'ERR_BAD_SIGNATURE'
   | 'ERR_KEY_NOT_FOUND'
   | 'ERR_NOT_FOUND'
   | 'ERR_PORTAL_TOKEN_MISSING'
@@ -73,7 +78,7 @@ export class ConfigError extends DevPortalKeysError {
  * throw new HttpError(400, 'ERR_BAD_BODY', 'Body must be a JSON object')
  */
 export class HttpError extends DevPortalKeysError {
-  constructor(statusCode: number, code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(statusCode: number, code: ErrorCode, message: string, options?: { cause?: unknown; expose?: boolean }) {
     super(code, statusCode, message, options)
   }
 }

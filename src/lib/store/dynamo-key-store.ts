@@ -5,7 +5,7 @@ import { dynamoDbLiteFromEnv } from './dynamodb-lite/env'
 import { readEnv, type Env } from '../runtime/env'
 import { ConfigError } from '../runtime/errors'
 import type { Logger } from '../runtime/logger'
-import type { KeyRecord, KeyStore, RevocationFacts, RevokeOutcome } from './key-store'
+import type { KeyPlan, KeyRecord, KeyStore, RevocationFacts, RevokeOutcome } from './key-store'
 import { companyItemId, EXPIRED_RECORD_RETENTION_SECONDS, KEY_TABLE_TTL_ATTRIBUTE, keyItemId } from './key-table'
 
 type Item = Record<string, AttributeValue>
@@ -48,7 +48,27 @@ function toItem(record: KeyRecord): Item {
   if (record.name !== undefined) item.name = str(record.name)
   if (record.kid !== undefined) item.kid = str(record.kid)
   if (record.revokedAt !== undefined) item.revokedAt = str(record.revokedAt)
+  if (record.portalUserId !== undefined) item.portalUserId = str(record.portalUserId)
+  if (record.email !== undefined) item.email = str(record.email)
+  if (record.plan !== undefined) {
+    item.plan = {
+      M: {
+        subscriptionId: str(record.plan.subscriptionId),
+        priceIds: { L: record.plan.priceIds.map(str) },
+        productIds: { L: record.plan.productIds.map(str) }
+      }
+    }
+  }
   return item
+}
+
+/** A stored plan, or `undefined` when the item has none (or one this version cannot read). */
+function readPlan(item: Item): KeyPlan | undefined {
+  const plan = item.plan?.M
+  const subscriptionId = plan?.subscriptionId?.S
+  if (plan === undefined || subscriptionId === undefined) return undefined
+  const strings = (value: AttributeValue | undefined): string[] => (value?.L ?? []).flatMap((entry) => (entry.S === undefined ? [] : [entry.S]))
+  return { subscriptionId, priceIds: strings(plan.priceIds), productIds: strings(plan.productIds) }
 }
 
 function fromItem(item: Item): KeyRecord {
@@ -61,7 +81,10 @@ function fromItem(item: Item): KeyRecord {
     expiresAt: readS(item, 'expiresAt') ?? '',
     revokedAt: readS(item, 'revokedAt'),
     kid: readS(item, 'kid'),
-    last4: readS(item, 'last4') ?? ''
+    last4: readS(item, 'last4') ?? '',
+    portalUserId: readS(item, 'portalUserId'),
+    email: readS(item, 'email'),
+    plan: readPlan(item)
   }
 }
 

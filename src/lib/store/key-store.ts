@@ -19,6 +19,26 @@ export interface KeyRecord {
   /** The `kid` of the signing key, if any. */
   readonly kid: string | undefined
   readonly last4: string
+  /** The portal user who created the key (the ID token's `sub`), when it differs from `userId` (billing). */
+  readonly portalUserId?: string | undefined
+  /** The portal user's email, with billing. */
+  readonly email?: string | undefined
+  /** The subscription the key was issued under, with billing. */
+  readonly plan?: KeyPlan | undefined
+}
+
+/** The subscription behind a key: Stripe's subscription, price and product ids. */
+export interface KeyPlan {
+  readonly subscriptionId: string
+  readonly priceIds: readonly string[]
+  readonly productIds: readonly string[]
+}
+
+/** What a key record keeps besides the key's own facts (see {@link keyRecordFor}). */
+export interface KeyRecordExtras {
+  readonly portalUserId?: string | undefined
+  readonly email?: string | undefined
+  readonly plan?: KeyPlan | undefined
 }
 
 /** The revocation facts the authorizer needs for one key, in epoch seconds. */
@@ -71,8 +91,15 @@ export function revokedByCompany(issuedAtSeconds: number | undefined, revokedBef
  * @example
  * await store.putKey(keyRecordFor(issued, owner, 'ci'))
  */
-export function keyRecordFor(issued: IssuedApiKey, owner: KeyOwner, name: string | undefined): KeyRecord {
+export function keyRecordFor(issued: IssuedApiKey, owner: KeyOwner, name: string | undefined, extras: KeyRecordExtras = {}): KeyRecord {
+  const plan =
+    extras.plan === undefined
+      ? undefined
+      : { subscriptionId: extras.plan.subscriptionId, priceIds: extras.plan.priceIds, productIds: extras.plan.productIds }
   return {
+    ...(extras.portalUserId === undefined || extras.portalUserId === owner.userId ? {} : { portalUserId: extras.portalUserId }),
+    ...(extras.email === undefined ? {} : { email: extras.email }),
+    ...(plan === undefined ? {} : { plan }),
     keyId: issued.keyId,
     companyId: owner.companyId,
     userId: owner.userId,

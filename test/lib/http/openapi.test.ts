@@ -31,7 +31,8 @@ describe('OpenAPI document', () => {
       'GET /keys',
       'GET /openapi.json',
       'GET /v1/whoami',
-      'POST /create-key'
+      'POST /create-key',
+      'POST /webhooks/stripe'
     ])
     expect(security).toEqual({
       'POST /create-key': [{ portalIdToken: [] }],
@@ -40,7 +41,8 @@ describe('OpenAPI document', () => {
       'DELETE /keys/{keyId}': [{ portalIdToken: [] }],
       'GET /.well-known/jwks.json': [],
       'GET /openapi.json': [],
-      'GET /v1/whoami': [{ apiKey: [] }]
+      'GET /v1/whoami': [{ apiKey: [] }],
+      'POST /webhooks/stripe': []
     })
   })
 

@@ -10,7 +10,7 @@ import { httpApiEvent } from '../../support/events'
 import { envFor } from '../../support/keys'
 
 const NOW = 1_700_000_000
-const owner = { userId: 'auth0|alice', companyId: 'acme', email: undefined }
+const owner = { userId: 'auth0|alice', companyId: 'acme', email: undefined, emailVerified: undefined }
 
 function deps(overrides: Partial<CreateKeyDeps> = {}): CreateKeyDeps {
   return {
@@ -77,13 +77,13 @@ describe('createKey: active keys per company', () => {
     expect(response.statusCode).toBe(201)
   })
 
-  it('reads MAX_ACTIVE_KEYS_PER_COMPANY (default 100) and refuses a bad value as a ConfigError', () => {
+  it('reads MAX_ACTIVE_KEYS_PER_COMPANY (default 100) and refuses a bad value as a ConfigError', async () => {
     const logger = new Logger({ service: 'test', level: 'ERROR' })
     const portal = { PORTAL_ISSUER: 'https://idp.example/', PORTAL_JWKS_URI: 'https://idp.example/jwks', PORTAL_AUDIENCE: 'client' }
-    expect(createKeyDepsFromEnv({ ...envFor('HS256'), ...portal }, logger).maxActiveKeys).toBe(100)
-    expect(createKeyDepsFromEnv({ ...envFor('HS256'), ...portal, MAX_ACTIVE_KEYS_PER_COMPANY: '5' }, logger).maxActiveKeys).toBe(5)
+    expect((await createKeyDepsFromEnv({ ...envFor('HS256'), ...portal }, logger)).maxActiveKeys).toBe(100)
+    expect((await createKeyDepsFromEnv({ ...envFor('HS256'), ...portal, MAX_ACTIVE_KEYS_PER_COMPANY: '5' }, logger)).maxActiveKeys).toBe(5)
     for (const bad of ['0', '-1', 'many', '1.5']) {
-      expect(() => createKeyDepsFromEnv({ ...envFor('HS256'), ...portal, MAX_ACTIVE_KEYS_PER_COMPANY: bad }, logger)).toThrow(ConfigError)
+      await expect(createKeyDepsFromEnv({ ...envFor('HS256'), ...portal, MAX_ACTIVE_KEYS_PER_COMPANY: bad }, logger)).rejects.toThrow(ConfigError)
     }
   })
 })

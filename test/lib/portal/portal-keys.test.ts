@@ -141,7 +141,8 @@ describe('listKeys (GET /keys)', () => {
       revokedAt: null,
       status: 'active',
       last4: active.apikey.slice(-4),
-      kid: 'k1'
+      kid: 'k1',
+      plan: null
     })
     expect(keys[1]?.revokedAt).toBe(iso(NOW - 60))
     expect(keys[2]?.revokedAt).toBeNull()
