@@ -287,7 +287,7 @@ const document: OpenApiDocument = {
       },
       KeySummary: {
         type: 'object',
-        required: ['keyId', 'name', 'userId', 'createdAt', 'expiresAt', 'revokedAt', 'status', 'last4', 'kid'],
+        required: ['keyId', 'name', 'userId', 'createdAt', 'expiresAt', 'revokedAt', 'status', 'last4', 'kid', 'plan'],
         additionalProperties: false,
         properties: {
           keyId,
@@ -298,7 +298,23 @@ const document: OpenApiDocument = {
           revokedAt: { type: ['string', 'null'], format: 'date-time' },
           status: { enum: ['active', 'revoked', 'expired'] },
           last4: { type: 'string', pattern: '^[A-Za-z0-9_-]{4}$', description: "The key's last 4 characters, for display" },
-          kid: { type: ['string', 'null'], description: 'The signing key that signed it' }
+          kid: { type: ['string', 'null'], description: 'The signing key that signed it' },
+          plan: {
+            description: 'Stripe mode: the subscription the key was issued under (Stripe subscription, price and product ids); null otherwise',
+            oneOf: [
+              { type: 'null' },
+              {
+                type: 'object',
+                required: ['subscriptionId', 'priceIds', 'productIds'],
+                additionalProperties: false,
+                properties: {
+                  subscriptionId: { type: 'string' },
+                  priceIds: { type: 'array', items: { type: 'string' } },
+                  productIds: { type: 'array', items: { type: 'string' } }
+                }
+              }
+            ]
+          }
         }
       },
       KeyList: {
