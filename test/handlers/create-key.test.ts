@@ -8,34 +8,31 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { loadApiKeyConfig } from '../../src/lib/keys/api-key-config'
 import { issueApiKey } from '../../src/lib/keys/issue-api-key'
 import { verifyApiKey } from '../../src/lib/keys/verify-api-key'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../src/local/identity-provider'
 import { coldStartModule } from '../support/cold-start'
 import { lambdaInvoker } from '../support/deployed-handlers'
 import { httpApiEvent } from '../support/events'
+import {
+  startTestIdentityProvider,
+  unreachableJwksUri,
+  untrustedIdentityProvider,
+  type IdTokenMinter,
+  type LocalIdTokenClaims,
+  type TestIdentityProvider
+} from '../support/identity-provider'
 import { envFor, randomHmacSecret, secretFor, type EnvRecord } from '../support/keys'
 
 const NOW = 1_700_000_000
 const REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef'
 
-let idp: IdentityProviderKeys
-let otherIdp: IdentityProviderKeys
-let jwksServer: JwksServer
+let idp: TestIdentityProvider
+let otherIdp: IdTokenMinter
 
 beforeAll(async () => {
-  ;[idp, otherIdp] = await Promise.all([generateIdentityProviderKeys(), generateIdentityProviderKeys()])
-  jwksServer = await startJwksServer([idp.publicJwk])
+  ;[idp, otherIdp] = await Promise.all([startTestIdentityProvider(), untrustedIdentityProvider()])
 })
 
 afterAll(async () => {
-  await jwksServer.close()
+  await idp.close()
 })
 
 afterEach(() => {
@@ -44,13 +41,7 @@ afterEach(() => {
 
 /** API-key settings plus the portal settings pointing at the local identity provider. */
 function deployEnv(extra: EnvRecord = {}): EnvRecord {
-  return envFor('ES256', {
-    JWT_KID: 'k-1',
-    PORTAL_ISSUER: LOCAL_IDP_ISSUER,
-    PORTAL_JWKS_URI: jwksServer.jwksUri,
-    PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
-    ...extra
-  })
+  return envFor('ES256', { JWT_KID: 'k-1', ...idp.env, ...extra })
 }
 
 /** The create-key handler as deployed with `env`: a cold start, with its log lines captured. */
@@ -71,8 +62,8 @@ function createKeyEvent(headers: Record<string, string>, body?: string): APIGate
   return httpApiEvent({ method: 'POST', path: '/create-key', headers: { 'content-type': 'application/json', ...headers }, body })
 }
 
-async function portalLogin(claims: Partial<Parameters<typeof mintIdToken>[1]> = {}): Promise<Record<string, string>> {
-  const idToken = await mintIdToken(idp, { sub: 'auth0|alice', email: 'alice@acme.test', org: 'acme', nowSeconds: NOW, ...claims })
+async function portalLogin(claims: Partial<LocalIdTokenClaims> = {}): Promise<Record<string, string>> {
+  const idToken = await idp.mint({ sub: 'auth0|alice', email: 'alice@acme.test', org: 'acme', nowSeconds: NOW, ...claims })
   return { authorization: `Bearer ${idToken}` }
 }
 
@@ -164,9 +155,9 @@ describe('create-key handler: refuses', () => {
   })
 
   const badTokens: [string, () => Promise<string>][] = [
-    ['an ID token from another identity provider', () => mintIdToken(otherIdp, { sub: 'auth0|alice', org: 'acme', nowSeconds: NOW })],
-    ['an expired ID token', () => mintIdToken(idp, { sub: 'auth0|alice', nowSeconds: NOW - 7200, expiresInSeconds: 3600 })],
-    ['an ID token for another client', () => mintIdToken(idp, { sub: 'auth0|alice', audience: 'another-client', nowSeconds: NOW })],
+    ['an ID token from another identity provider', () => otherIdp.mint({ sub: 'auth0|alice', org: 'acme', nowSeconds: NOW })],
+    ['an expired ID token', () => idp.mint({ sub: 'auth0|alice', nowSeconds: NOW - 7200, expiresInSeconds: 3600 })],
+    ['an ID token for another client', () => idp.mint({ sub: 'auth0|alice', audience: 'another-client', nowSeconds: NOW })],
     [
       'one of our own API keys instead of an ID token',
       async () => (await issueApiKey(loadApiKeyConfig(deployEnv(), 'sign'), { userId: 'auth0|alice', companyId: 'acme' }, { nowSeconds: NOW })).apikey
@@ -258,9 +249,7 @@ describe('create-key handler: a misconfigured deploy', () => {
   it('answers 503 ERR_UNAVAILABLE when the identity provider cannot be reached', async () => {
     // Prepare
     freezeTime()
-    const gone = await startJwksServer([idp.publicJwk])
-    await gone.close()
-    const createKey = await coldStart(deployEnv({ PORTAL_JWKS_URI: gone.jwksUri }))
+    const createKey = await coldStart(deployEnv({ PORTAL_JWKS_URI: await unreachableJwksUri() }))
     // Act
     const response = await createKey.invoke(createKeyEvent(await portalLogin(), '{}'))
     // Assess

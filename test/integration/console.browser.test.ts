@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startLocalStack, type LocalStack } from '../support/local-stack'
+import { stackStartTimeout, startLocalStack, STACK_TIMEOUTS, type LocalStack } from '../support/local-stack'
 import { LOCAL_ONLY_ROUTES, openApiContract } from '../support/openapi-contract'
 
 /**
@@ -26,7 +26,8 @@ if (!chromiumFound && !inCi) {
   )
 }
 
-describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', () => {
+// Timeouts sized for a busy 2-core machine (test/support/local-stack.ts).
+describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', { timeout: STACK_TIMEOUTS.call }, () => {
   let stack: LocalStack
   let context: BrowserContext
   let page: Page
@@ -57,7 +58,7 @@ describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', () => 
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.baseUrl })
     page = context.pages()[0] ?? (await context.newPage())
     mkdirSync(ARTIFACTS, { recursive: true })
-  })
+  }, stackStartTimeout())
 
   afterAll(async () => {
     await context?.close()
@@ -138,5 +139,5 @@ describe.skipIf(!chromiumFound && !inCi)('local key console in Chromium', () => 
     expect(contractChecks.length).toBeGreaterThanOrEqual(6)
     expect((await Promise.all(contractChecks)).flat()).toEqual([])
     console.log(`browser flow took ${Math.round(performance.now() - started)} ms`)
-  }, 30_000)
+  })
 })

@@ -2,50 +2,39 @@ import { randomBytes } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPENAPI_DOCUMENT } from '../../src/lib/http/openapi'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../src/local/identity-provider'
 import { startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
-import { startLocalStack, type LocalStack } from '../support/local-stack'
+import { startTestIdentityProvider, untrustedIdentityProvider, type TestIdentityProvider } from '../support/identity-provider'
+import { stackStartTimeout, startLocalStack, STACK_TIMEOUTS, type LocalStack } from '../support/local-stack'
 import { openApiContract } from '../support/openapi-contract'
 
 /**
  * The README's flow, through the real local stack (serverless-offline with
  * the esbuild bundles), a JWKS server and a Moesif collector on loopback.
- * Every API response is also checked against the OpenAPI document.
+ * Every API response is also checked against the OpenAPI document. Timeouts
+ * are sized for a busy 2-core machine (test/support/local-stack.ts).
  */
-describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
+describe('end-to-end: portal login -> key -> protected API -> Moesif', { timeout: STACK_TIMEOUTS.call }, () => {
   const secret = randomBytes(48).toString('base64url')
-  let idp: IdentityProviderKeys
-  let jwks: JwksServer
+  let idp: TestIdentityProvider
   let collector: MoesifCollector
   let stack: LocalStack
 
   beforeAll(async () => {
-    idp = await generateIdentityProviderKeys()
-    jwks = await startJwksServer([idp.publicJwk])
+    idp = await startTestIdentityProvider()
     collector = await startMoesifCollector()
     stack = await startLocalStack({
       JWT_ALGORITHM: 'HS256',
       JWT_SECRET: secret,
-      PORTAL_ISSUER: LOCAL_IDP_ISSUER,
-      PORTAL_JWKS_URI: jwks.jwksUri,
-      PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
+      ...idp.env,
       MOESIF_APPLICATION_ID: 'e2e-app',
       MOESIF_BASE_URI: collector.baseUri
     })
-  })
+  }, stackStartTimeout())
 
   afterAll(async () => {
     await stack?.stop()
     await collector?.close()
-    await jwks?.close()
+    await idp?.close()
   })
 
   const createKey = async (idToken: string | undefined, body?: unknown): Promise<Response> =>
@@ -60,7 +49,7 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
 
   it('issues a key to a portal user, serves the protected API with it, and reports the call to Moesif by company', async () => {
     // Prepare
-    const idToken = await mintIdToken(idp, { sub: 'auth0|alice', email: 'alice@acme.test', org: 'acme' })
+    const idToken = await idp.mint({ sub: 'auth0|alice', email: 'alice@acme.test', org: 'acme' })
 
     // Act
     const created = await createKey(idToken, { name: 'ci' })
@@ -86,7 +75,7 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
   })
 
   it('answers 401 without a key, and 403 for a tampered, expired or wrong-algorithm key', async () => {
-    const idToken = await mintIdToken(idp, { sub: 'auth0|bob', org: 'globex' })
+    const idToken = await idp.mint({ sub: 'auth0|bob', org: 'globex' })
     const { apikey } = (await (await createKey(idToken)).json()) as { apikey: string }
     const [header, payload, signature] = apikey.split('.') as [string, string, string]
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), org_id: 'acme' })).toString('base64url')
@@ -112,9 +101,9 @@ describe('end-to-end: portal login -> key -> protected API -> Moesif', () => {
   })
 
   it('refuses key issuing without a valid portal login, and with a bad body', async () => {
-    const idToken = await mintIdToken(idp, { sub: 'auth0|carol', org: 'initech' })
-    const otherIdp = await generateIdentityProviderKeys()
-    const foreign = await mintIdToken(otherIdp, { sub: 'auth0|mallory', org: 'acme' })
+    const idToken = await idp.mint({ sub: 'auth0|carol', org: 'initech' })
+    const otherIdp = await untrustedIdentityProvider()
+    const foreign = await otherIdp.mint({ sub: 'auth0|mallory', org: 'acme' })
 
     const missing = await createKey(undefined)
     const forgedLogin = await createKey(foreign)

@@ -19,18 +19,10 @@ import type { AuthorizerEvent, AuthorizerResult } from '../../src/lib/authorizer
 import { headerValue } from '../../src/lib/http/bearer-token'
 import { issueApiKey } from '../../src/lib/keys/issue-api-key'
 import { verifyApiKey } from '../../src/lib/keys/verify-api-key'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../src/local/identity-provider'
 import { coldStartAuthorizer, coldStartCreateKey, type DeployedHandler } from '../support/deployed-handlers'
 import { startKeyDatabase, type KeyDatabase } from '../support/dynalite'
 import { authorizerEvent, httpApiEvent } from '../support/events'
+import { startTestIdentityProvider, type TestIdentityProvider } from '../support/identity-provider'
 import { b64url, segmentsOf } from '../support/jws'
 import { envFor, publicPemFor, type EnvRecord } from '../support/keys'
 import { policyEffect, requestAuthorizerEvent, stageResource, tokenAuthorizerEvent } from '../support/rest-api-events'
@@ -316,35 +308,31 @@ describe('fuzz: the deployed authorizer', () => {
 // ---------------------------------------------------------------------------
 
 describe('fuzz: POST /create-key (deployed handler, JWKS and dynalite on loopback)', () => {
-  let idp: IdentityProviderKeys
-  let jwks: JwksServer
+  let idp: TestIdentityProvider
   let db: KeyDatabase
   let createKey: DeployedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>
   const lines: string[] = []
   let idToken: string
 
   beforeAll(async () => {
-    ;[idp, db] = await Promise.all([generateIdentityProviderKeys(), startKeyDatabase()])
-    jwks = await startJwksServer([idp.publicJwk])
+    ;[idp, db] = await Promise.all([startTestIdentityProvider(), startKeyDatabase()])
     const tableName = await db.newTable()
     createKey = await coldStartCreateKey(
       {
         ...HS256_ENV,
-        PORTAL_ISSUER: LOCAL_IDP_ISSUER,
-        PORTAL_JWKS_URI: jwks.jwksUri,
-        PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
+        ...idp.env,
         KEYS_TABLE: tableName,
         DYNAMODB_ENDPOINT: db.endpoint
       },
       lines
     )
-    idToken = await mintIdToken(idp, { sub: OWNER.userId, org: OWNER.companyId, email: 'alice@acme.test' })
+    idToken = await idp.mint({ sub: OWNER.userId, org: OWNER.companyId, email: 'alice@acme.test' })
   })
 
   afterAll(async () => {
     createKey?.restoreLogSink()
     vi.unstubAllEnvs()
-    await jwks?.close()
+    await idp?.close()
     await db?.close()
   })
 

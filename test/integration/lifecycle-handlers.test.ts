@@ -10,19 +10,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { loadApiKeyConfig } from '../../src/lib/keys/api-key-config'
 import { issueApiKey } from '../../src/lib/keys/issue-api-key'
 import { freePort } from '../../src/local/free-port'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../src/local/identity-provider'
 import { coldStartModule } from '../support/cold-start'
 import { lambdaInvoker } from '../support/deployed-handlers'
 import { startKeyDatabase, type KeyDatabase } from '../support/dynalite'
 import { authorizerEvent, httpApiEvent } from '../support/events'
+import { startTestIdentityProvider, type TestIdentityProvider } from '../support/identity-provider'
 import { hmacSecret, type EnvRecord } from '../support/keys'
 
 const NOW = 1_700_000_000
@@ -34,18 +26,16 @@ type PortalUser = { readonly sub: string; readonly org: string }
 /** Variables outside useProcessEnv's list that these handlers read; cleared so the shell cannot leak in. */
 const STORE_VARIABLES = ['KEYS_TABLE', 'DYNAMODB_ENDPOINT', 'REVOCATION_CACHE_TTL', 'REVOCATION_STALE_TTL', 'AWS_REGION', 'MOESIF_APPLICATION_ID']
 
-let idp: IdentityProviderKeys
-let jwks: JwksServer
+let idp: TestIdentityProvider
 let db: KeyDatabase
 const lines: string[] = []
 
 beforeAll(async () => {
-  ;[idp, db] = await Promise.all([generateIdentityProviderKeys(), startKeyDatabase()])
-  jwks = await startJwksServer([idp.publicJwk])
+  ;[idp, db] = await Promise.all([startTestIdentityProvider(), startKeyDatabase()])
 })
 
 afterAll(async () => {
-  await jwks.close()
+  await idp.close()
   await db.close()
 })
 
@@ -68,9 +58,7 @@ function deployEnv(tableName: string, extra: EnvRecord = {}): EnvRecord {
     KEYS_TABLE: tableName,
     DYNAMODB_ENDPOINT: db.endpoint,
     REVOCATION_CACHE_TTL: '0',
-    PORTAL_ISSUER: LOCAL_IDP_ISSUER,
-    PORTAL_JWKS_URI: jwks.jwksUri,
-    PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
+    ...idp.env,
     ...extra
   }
 }
@@ -99,7 +87,7 @@ async function coldStart(env: EnvRecord) {
   const revokeKey = lambdaInvoker(handlers.revokeKey)
   const revokeAllKeys = lambdaInvoker(handlers.revokeAllKeys)
   const portal = async (user: PortalUser): Promise<Record<string, string>> => ({
-    authorization: `Bearer ${await mintIdToken(idp, { ...user })}`
+    authorization: `Bearer ${await idp.mint({ ...user })}`
   })
   return {
     /** true when the authorizer lets the key through. */

@@ -4,16 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../src/local/identity-provider'
-import { startLocalStack, type LocalStack } from '../support/local-stack'
+import { startTestIdentityProvider, type TestIdentityProvider } from '../support/identity-provider'
+import { stackStartTimeout, startLocalStack, STACK_TIMEOUTS, type LocalStack } from '../support/local-stack'
 import { openApiContract } from '../support/openapi-contract'
 
 interface Created {
@@ -24,26 +16,23 @@ interface Created {
 /**
  * Key lifecycle through the local stack: serverless-offline, dynalite kept
  * under the state folder, a JWKS server. Every response is also checked
- * against the OpenAPI document.
+ * against the OpenAPI document. Timeouts are sized for a busy 2-core machine
+ * (test/support/local-stack.ts).
  */
-describe('end-to-end: list, revoke and rotate keys', () => {
-  let idp: IdentityProviderKeys
-  let jwks: JwksServer
+describe('end-to-end: list, revoke and rotate keys', { timeout: STACK_TIMEOUTS.call }, () => {
+  let idp: TestIdentityProvider
   let portalEnv: Record<string, string>
 
   beforeAll(async () => {
-    idp = await generateIdentityProviderKeys()
-    jwks = await startJwksServer([idp.publicJwk])
+    idp = await startTestIdentityProvider()
     portalEnv = {
-      PORTAL_ISSUER: LOCAL_IDP_ISSUER,
-      PORTAL_JWKS_URI: jwks.jwksUri,
-      PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
+      ...idp.env,
       MOESIF_APPLICATION_ID: '',
       MOESIF_LOG_BODY: 'true'
     }
   })
   afterAll(async () => {
-    await jwks?.close()
+    await idp?.close()
   })
 
   const client = (stack: LocalStack) => ({
@@ -72,9 +61,9 @@ describe('end-to-end: list, revoke and rotate keys', () => {
     beforeAll(async () => {
       stack = await startLocalStack({ ...portalEnv, JWT_ALGORITHM: 'HS256', JWT_SECRET: secret })
       api = client(stack)
-      alice = await mintIdToken(idp, { sub: 'auth0|alice', org: 'company-a' })
-      bob = await mintIdToken(idp, { sub: 'auth0|bob', org: 'company-b' })
-    })
+      alice = await idp.mint({ sub: 'auth0|alice', org: 'company-a' })
+      bob = await idp.mint({ sub: 'auth0|bob', org: 'company-b' })
+    }, stackStartTimeout())
     afterAll(async () => {
       await stack?.stop()
     })
@@ -126,14 +115,15 @@ describe('end-to-end: list, revoke and rotate keys', () => {
     })
   })
 
-  describe('rotation (ES256), across a restart that keeps the key store', () => {
+  // Its test starts and stops two stacks, one after the other.
+  describe('rotation (ES256), across a restart that keeps the key store', { timeout: stackStartTimeout(2) }, () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'dpk-rotation-'))
     const pem = (key: ReturnType<typeof generateKeyPairSync>['privateKey']) => key.export({ format: 'pem', type: 'pkcs8' }).toString()
 
     it('keeps keys signed with the old kid valid, signs new ones with the new kid, and publishes both', async () => {
       const oldPair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
       const newPair = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      const alice = await mintIdToken(idp, { sub: 'auth0|alice', org: 'company-a' })
+      const alice = await idp.mint({ sub: 'auth0|alice', org: 'company-a' })
 
       // Before: k1 signs.
       const before = await startLocalStack({ ...portalEnv, JWT_ALGORITHM: 'ES256', JWT_SECRET: pem(oldPair.privateKey), JWT_KID: 'k1' }, { stateDir })

@@ -13,18 +13,10 @@ import { loadApiKeyConfig, type ApiKeyConfig } from '../../src/lib/keys/api-key-
 import type { AuthorizerEvent, AuthorizerResult } from '../../src/lib/authorizer/authorizer-event'
 import type { DynamoKeyStore } from '../../src/lib/store/dynamo-key-store'
 import { issueApiKey } from '../../src/lib/keys/issue-api-key'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../src/local/identity-provider'
 import { coldStartAuthorizer, coldStartCreateKey, type DeployedHandler } from '../support/deployed-handlers'
 import { startKeyDatabase, type KeyDatabase } from '../support/dynalite'
 import { authorizerEvent, httpApiEvent } from '../support/events'
+import { startTestIdentityProvider, type TestIdentityProvider } from '../support/identity-provider'
 import { hmacSecret, publicPemFor, secretFor, type EnvRecord } from '../support/keys'
 import { policyEffect, stageResource, tokenAuthorizerEvent } from '../support/rest-api-events'
 import { describeApiKeySecuritySuite, type KeyAcceptingPath, type SecuritySuiteOptions } from '../support/security-suite'
@@ -51,14 +43,12 @@ const OWNER = { userId: 'auth0|alice', companyId: 'acme' } as const
 let db: KeyDatabase
 let store: DynamoKeyStore
 let tableName: string
-let idp: IdentityProviderKeys
-let jwks: JwksServer
+let idp: TestIdentityProvider
 const restoreSinks: (() => void)[] = []
 
 beforeAll(async () => {
-  ;[db, idp] = await Promise.all([startKeyDatabase(), generateIdentityProviderKeys()])
+  ;[db, idp] = await Promise.all([startKeyDatabase(), startTestIdentityProvider()])
   ;({ store, tableName } = await db.newStore())
-  jwks = await startJwksServer([idp.publicJwk])
 })
 
 afterEach(() => {
@@ -68,7 +58,7 @@ afterEach(() => {
 afterAll(async () => {
   for (const restore of restoreSinks.splice(0)) restore()
   vi.unstubAllEnvs()
-  await jwks?.close()
+  await idp?.close()
   await db?.close()
 })
 
@@ -166,14 +156,13 @@ function authorizerPath(deployment: Deployment, shape: EventShape): { path: KeyA
       issuer: ISSUER,
       audience: AUDIENCE
     },
-    portalIdToken: (nowSeconds) => mintIdToken(idp, { sub: OWNER.userId, org: OWNER.companyId, nowSeconds }),
+    portalIdToken: (nowSeconds) => idp.mint({ sub: OWNER.userId, org: OWNER.companyId, nowSeconds }),
     revokedKey: async (nowSeconds) => {
       // Issued by the deployed create-key handler after a real login, recorded in the table, then revoked there.
       freezeTimeAt(nowSeconds)
-      const portalEnv = { PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwks.jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE }
-      const createKey = await coldStartCreateKey({ ...deployment.signEnv, ...portalEnv, ...storeEnv() }, lines)
+      const createKey = await coldStartCreateKey({ ...deployment.signEnv, ...idp.env, ...storeEnv() }, lines)
       restoreSinks.push(createKey.restoreLogSink)
-      const idToken = await mintIdToken(idp, { sub: OWNER.userId, org: OWNER.companyId, nowSeconds })
+      const idToken = await idp.mint({ sub: OWNER.userId, org: OWNER.companyId, nowSeconds })
       const response = await createKey.invoke(
         httpApiEvent({ method: 'POST', path: '/create-key', headers: { authorization: `Bearer ${idToken}` }, body: '{"name":"security suite"}' })
       )

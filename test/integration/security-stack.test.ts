@@ -8,23 +8,16 @@
  * PEM private key, with a kid), so the HS256-with-the-public-key case means
  * something over HTTP, and HS256 without a kid, as the reference plugin signs.
  * Both check iss and aud. Revoked keys go through POST /create-key and
- * DELETE /keys/{keyId} with a real portal login.
+ * DELETE /keys/{keyId} with a real portal login. Timeouts are sized for a
+ * busy 2-core machine (test/support/local-stack.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JwtAlgorithm } from '../../src/lib/keys/algorithms'
 import { loadApiKeyConfig, type ApiKeyConfig } from '../../src/lib/keys/api-key-config'
 import { issueApiKey } from '../../src/lib/keys/issue-api-key'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../src/local/identity-provider'
+import { startTestIdentityProvider, type TestIdentityProvider } from '../support/identity-provider'
 import { hmacSecret, secretFor } from '../support/keys'
-import { startLocalStack, type LocalStack } from '../support/local-stack'
+import { stackStartTimeout, startLocalStack, STACK_TIMEOUTS, type LocalStack } from '../support/local-stack'
 import { describeApiKeySecuritySuite, type KeyAcceptingPath, type SecuritySuiteOptions } from '../support/security-suite'
 
 const ISSUER = 'https://keys.dev-portal.example/'
@@ -50,24 +43,21 @@ const HS256: StackConfig = {
   attackerSecret: hmacSecret('HS256', 'attacker')
 }
 
-let idp: IdentityProviderKeys
-let jwks: JwksServer
+let idp: TestIdentityProvider
 const stacks = new Map<StackConfig, LocalStack>()
 
 beforeAll(async () => {
-  idp = await generateIdentityProviderKeys()
-  jwks = await startJwksServer([idp.publicJwk])
-  const portalEnv = { PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwks.jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE }
+  idp = await startTestIdentityProvider()
   const started = await Promise.allSettled(
-    [RS256, HS256].map(async (config) => stacks.set(config, await startLocalStack({ ...config.env, ...portalEnv, LOG_LEVEL: 'DEBUG' })))
+    [RS256, HS256].map(async (config) => stacks.set(config, await startLocalStack({ ...config.env, ...idp.env, LOG_LEVEL: 'DEBUG' })))
   )
   const failed = started.find((result) => result.status === 'rejected')
   if (failed !== undefined) throw failed.reason
-})
+}, stackStartTimeout(2))
 
 afterAll(async () => {
   await Promise.all([...stacks.values()].map((stack) => stack.stop()))
-  await jwks?.close()
+  await idp?.close()
 })
 
 function stackFor(config: StackConfig): LocalStack {
@@ -105,7 +95,7 @@ function whoamiPath(config: StackConfig): { path: KeyAcceptingPath; options: Sec
   let signConfig: ApiKeyConfig | undefined
   let forgeConfig: ApiKeyConfig | undefined
   let lastReason: string | undefined
-  const portalLogin = (nowSeconds: number): Promise<string> => mintIdToken(idp, { sub: OWNER.userId, org: OWNER.companyId, nowSeconds })
+  const portalLogin = (nowSeconds: number): Promise<string> => idp.mint({ sub: OWNER.userId, org: OWNER.companyId, nowSeconds })
 
   const path: KeyAcceptingPath = {
     companyIdField: 'org_id',
@@ -163,7 +153,7 @@ function whoamiPath(config: StackConfig): { path: KeyAcceptingPath; options: Sec
 
 for (const config of [RS256, HS256]) {
   const { path, options } = whoamiPath(config)
-  describe(`GET /v1/whoami on the local stack (${config.algorithm})`, () => {
+  describe(`GET /v1/whoami on the local stack (${config.algorithm})`, { timeout: STACK_TIMEOUTS.call }, () => {
     describeApiKeySecuritySuite(`protected route through serverless-offline, ${config.algorithm} with iss/aud`, () => path, options)
 
     it('leaves the stack process running after every case', () => {

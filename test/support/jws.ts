@@ -30,7 +30,19 @@ const text = (segment: Segment): string => (typeof segment === 'string' ? segmen
  * signRawJws('HS256', secret, '{"alg":"HS256","crit":["exp"]}', { exp: 1 })
  */
 export function signRawJws(alg: string, key: string | KeyObject, header: Segment, payload: Segment): string {
-  const input = `${b64url(text(header))}.${b64url(text(payload))}`
+  return signEncodedJws(alg, key, b64url(text(header)), b64url(text(payload)))
+}
+
+/**
+ * Sign two segments exactly as given, already encoded (which lets a test sign
+ * segments no encoder would produce: bytes that are not UTF-8, a dangling
+ * base64url character).
+ *
+ * @example
+ * signEncodedJws('HS256', secret, b64url('{"alg":"HS256"}'), b64url(Buffer.from([0x7b, 0xff, 0x7d])))
+ */
+export function signEncodedJws(alg: string, key: string | KeyObject, encodedHeader: string, encodedPayload: string): string {
+  const input = `${encodedHeader}.${encodedPayload}`
   return `${input}.${b64url(signatureOf(alg, key, input))}`
 }
 

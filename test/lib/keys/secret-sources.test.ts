@@ -8,16 +8,9 @@ import { ConfigError } from '../../../src/lib/runtime/errors'
 import { overlaySecrets, secretSourcesFromEnv } from '../../../src/lib/keys/secret-sources'
 import { verifyApiKey } from '../../../src/lib/keys/verify-api-key'
 import { loadApiKeyConfig } from '../../../src/lib/keys/api-key-config'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type JwksServer
-} from '../../../src/local/identity-provider'
 import { coldStartModule } from '../../support/cold-start'
 import { authorizerEvent, httpApiEvent, lambdaContext } from '../../support/events'
+import { startTestIdentityProvider, type TestIdentityProvider } from '../../support/identity-provider'
 import { hmacSecret, pemKeyPair } from '../../support/keys'
 
 /**
@@ -148,17 +141,16 @@ describe('authorizer with JWT_SECRET in SSM Parameter Store', () => {
 })
 
 describe('create-key with the private key in Secrets Manager', () => {
-  let jwks: JwksServer | undefined
+  let idp: TestIdentityProvider | undefined
   afterEach(async () => {
-    await jwks?.close()
-    jwks = undefined
+    await idp?.close()
+    idp = undefined
   })
 
   it('signs with the PEM from a JSON secret, fetched once', async () => {
     // Prepare
     const pair = pemKeyPair('ec-p256')
-    const idp = await generateIdentityProviderKeys()
-    jwks = await startJwksServer([idp.publicJwk])
+    idp = await startTestIdentityProvider()
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:dpk/test-AbCdEf'
     secrets.on(GetSecretValueCommand).resolves({ ARN: arn, SecretString: JSON.stringify({ JWT_SECRET: pair.privateKey }) })
     const {
@@ -167,11 +159,9 @@ describe('create-key with the private key in Secrets Manager', () => {
       JWT_ALGORITHM: 'ES256',
       JWT_KID: 'k1',
       JWT_SECRET_ARN: arn,
-      PORTAL_ISSUER: LOCAL_IDP_ISSUER,
-      PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE,
-      PORTAL_JWKS_URI: jwks.jwksUri
+      ...idp.env
     })
-    const idToken = await mintIdToken(idp, { sub: 'auth0|alice', org: 'acme' })
+    const idToken = await idp.mint({ sub: 'auth0|alice', org: 'acme' })
     const event = () => httpApiEvent({ method: 'POST', path: '/create-key', headers: { authorization: `Bearer ${idToken}` } })
 
     // Act

@@ -11,27 +11,25 @@ import { HttpError } from '../../../src/lib/runtime/errors'
 import { loadPortalConfig } from '../../../src/lib/portal/portal-config'
 import { createPortalTokenVerifier, type PortalTokenVerifier } from '../../../src/lib/portal/portal-identity'
 import {
-  generateIdentityProviderKeys,
   LOCAL_IDP_AUDIENCE,
   LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../../src/local/identity-provider'
+  portalEnvFor,
+  startTestIdentityProvider,
+  unreachableJwksUri,
+  untrustedIdentityProvider,
+  type IdTokenMinter,
+  type TestIdentityProvider
+} from '../../support/identity-provider'
 import { b64url } from '../../support/jws'
 import { randomHmacSecret } from '../../support/keys'
 
 const NOW = 1_700_000_000
 
-let idp: IdentityProviderKeys
-let otherIdp: IdentityProviderKeys
-let server: JwksServer
+let idp: TestIdentityProvider
+let otherIdp: IdTokenMinter
 
 function verifierFor(jwksUri: string, extra: Record<string, string> = {}): PortalTokenVerifier {
-  return createPortalTokenVerifier(
-    loadPortalConfig({ PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE, ...extra })
-  )
+  return createPortalTokenVerifier(loadPortalConfig({ ...portalEnvFor(jwksUri), ...extra }))
 }
 
 /** Await a rejection and return it as an HttpError (fails the test otherwise). */
@@ -45,19 +43,18 @@ async function httpErrorOf(promise: Promise<unknown>): Promise<HttpError> {
 }
 
 /** Sign a token with the IdP's private key, with full control over header and claims. */
-async function signWithIdp(keys: IdentityProviderKeys, claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
+async function signWithIdp({ keys }: IdTokenMinter, claims: Record<string, unknown>, header: Record<string, unknown> = {}): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: keys.kid, ...header })
     .sign(await importJWK(keys.privateJwk, 'RS256'))
 }
 
 beforeAll(async () => {
-  ;[idp, otherIdp] = await Promise.all([generateIdentityProviderKeys(), generateIdentityProviderKeys()])
-  server = await startJwksServer([idp.publicJwk])
+  ;[idp, otherIdp] = await Promise.all([startTestIdentityProvider(), untrustedIdentityProvider()])
 })
 
 afterAll(async () => {
-  await server.close()
+  await idp.close()
 })
 
 afterEach(() => {
@@ -74,24 +71,24 @@ describe('createPortalTokenVerifier: accepts', () => {
   it('a valid ID token, naming the user and the company (org_id)', async () => {
     // Prepare
     freezeTime()
-    const token = await mintIdToken(idp, { sub: 'auth0|alice', email: 'alice@acme.test', org: 'acme', nowSeconds: NOW })
+    const token = await idp.mint({ sub: 'auth0|alice', email: 'alice@acme.test', org: 'acme', nowSeconds: NOW })
     // Act
-    const identity = await verifierFor(server.jwksUri)(token)
+    const identity = await verifierFor(idp.jwksUri)(token)
     // Assess
     expect(identity).toEqual({ userId: 'auth0|alice', companyId: 'acme', email: 'alice@acme.test' })
   })
 
   it('a token without company claim, using sub as the company (one-user company)', async () => {
     freezeTime()
-    const token = await mintIdToken(idp, { sub: 'auth0|solo', nowSeconds: NOW })
-    expect(await verifierFor(server.jwksUri)(token)).toEqual({ userId: 'auth0|solo', companyId: 'auth0|solo', email: undefined })
+    const token = await idp.mint({ sub: 'auth0|solo', nowSeconds: NOW })
+    expect(await verifierFor(idp.jwksUri)(token)).toEqual({ userId: 'auth0|solo', companyId: 'auth0|solo', email: undefined })
   })
 
   it('a custom PORTAL_COMPANY_ID_CLAIM', async () => {
     // Prepare
     freezeTime()
     const claim = 'https://portal.example/org'
-    const token = await mintIdToken(idp, { sub: 'okta|bob', org: 'globex', companyClaim: claim, nowSeconds: NOW })
+    const token = await idp.mint({ sub: 'okta|bob', org: 'globex', companyClaim: claim, nowSeconds: NOW })
     const withOrgIdToo = await signWithIdp(idp, {
       sub: 'okta|bob',
       org_id: 'not-this',
@@ -101,7 +98,7 @@ describe('createPortalTokenVerifier: accepts', () => {
       exp: NOW + 60
     })
     // Act
-    const verify = verifierFor(server.jwksUri, { PORTAL_COMPANY_ID_CLAIM: claim })
+    const verify = verifierFor(idp.jwksUri, { PORTAL_COMPANY_ID_CLAIM: claim })
     // Assess
     expect((await verify(token)).companyId).toBe('globex')
     expect((await verify(withOrgIdToo)).companyId).toBe('globex')
@@ -109,15 +106,15 @@ describe('createPortalTokenVerifier: accepts', () => {
 
   it('a token expired less than the 30 s clock tolerance ago', async () => {
     freezeTime()
-    const token = await mintIdToken(idp, { sub: 'auth0|alice', nowSeconds: NOW - 3620, expiresInSeconds: 3600 })
-    expect((await verifierFor(server.jwksUri)(token)).userId).toBe('auth0|alice')
+    const token = await idp.mint({ sub: 'auth0|alice', nowSeconds: NOW - 3620, expiresInSeconds: 3600 })
+    expect((await verifierFor(idp.jwksUri)(token)).userId).toBe('auth0|alice')
   })
 
   it('fetches the JWKS once per container for many verifications', async () => {
     // Prepare
-    const own = await startJwksServer([idp.publicJwk])
+    const own = await startTestIdentityProvider({ keys: idp.keys })
     try {
-      const tokens = await Promise.all(['a', 'b', 'c'].map((sub) => mintIdToken(idp, { sub })))
+      const tokens = await Promise.all(['a', 'b', 'c'].map((sub) => idp.mint({ sub })))
       // Act
       for (const token of tokens) await verifierFor(own.jwksUri)(token)
       // Assess
@@ -130,14 +127,14 @@ describe('createPortalTokenVerifier: accepts', () => {
 
 describe('createPortalTokenVerifier: 401 for a bad token', () => {
   it('refuses a missing token with ERR_PORTAL_TOKEN_MISSING', async () => {
-    const error = await httpErrorOf(verifierFor(server.jwksUri)(undefined))
+    const error = await httpErrorOf(verifierFor(idp.jwksUri)(undefined))
     expect(error).toMatchObject({ statusCode: 401, code: 'ERR_PORTAL_TOKEN_MISSING', expose: true })
   })
 
   const cases: [string, () => Promise<string>][] = [
-    ['another issuer', () => mintIdToken(idp, { sub: 'auth0|alice', issuer: 'https://evil.example/', nowSeconds: NOW })],
-    ['another audience', () => mintIdToken(idp, { sub: 'auth0|alice', audience: 'another-client', nowSeconds: NOW })],
-    ['an expired token', () => mintIdToken(idp, { sub: 'auth0|alice', nowSeconds: NOW - 7200, expiresInSeconds: 3600 })],
+    ['another issuer', () => idp.mint({ sub: 'auth0|alice', issuer: 'https://evil.example/', nowSeconds: NOW })],
+    ['another audience', () => idp.mint({ sub: 'auth0|alice', audience: 'another-client', nowSeconds: NOW })],
+    ['an expired token', () => idp.mint({ sub: 'auth0|alice', nowSeconds: NOW - 7200, expiresInSeconds: 3600 })],
     [
       'a token issued in the future',
       () => signWithIdp(idp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, nbf: NOW + 600, exp: NOW + 3600 })
@@ -157,14 +154,14 @@ describe('createPortalTokenVerifier: 401 for a bad token', () => {
       'an HS256 token (shared secret, never a portal login)',
       async () =>
         new SignJWT({ sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })
-          .setProtectedHeader({ alg: 'HS256', kid: idp.kid })
+          .setProtectedHeader({ alg: 'HS256', kid: idp.keys.kid })
           .sign(new TextEncoder().encode(randomHmacSecret(32)))
     ],
     [
       'an HS256 token keyed with the public JWK (algorithm confusion)',
       async () => {
-        const input = `${b64url(JSON.stringify({ alg: 'HS256', kid: idp.kid }))}.${b64url(JSON.stringify({ sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }))}`
-        return `${input}.${createHmac('sha256', JSON.stringify(idp.publicJwk)).update(input).digest('base64url')}`
+        const input = `${b64url(JSON.stringify({ alg: 'HS256', kid: idp.keys.kid }))}.${b64url(JSON.stringify({ sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }))}`
+        return `${input}.${createHmac('sha256', JSON.stringify(idp.keys.publicJwk)).update(input).digest('base64url')}`
       }
     ],
     [
@@ -172,10 +169,10 @@ describe('createPortalTokenVerifier: 401 for a bad token', () => {
       async () =>
         `${b64url('{"alg":"none"}')}.${b64url(JSON.stringify({ sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }))}.`
     ],
-    ['a token signed by another key (unknown kid)', () => mintIdToken(otherIdp, { sub: 'auth0|alice', nowSeconds: NOW })],
+    ['a token signed by another key (unknown kid)', () => otherIdp.mint({ sub: 'auth0|alice', nowSeconds: NOW })],
     [
       'a token signed by another key under the real kid',
-      () => signWithIdp(otherIdp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }, { kid: idp.kid })
+      () => signWithIdp(otherIdp, { sub: 'a', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 }, { kid: idp.keys.kid })
     ],
     ['garbage', async () => 'not-a-jwt'],
     ['three garbage segments', async () => 'a.b.c']
@@ -186,7 +183,7 @@ describe('createPortalTokenVerifier: 401 for a bad token', () => {
     freezeTime()
     const token = await makeToken()
     // Act
-    const error = await httpErrorOf(verifierFor(server.jwksUri)(token))
+    const error = await httpErrorOf(verifierFor(idp.jwksUri)(token))
     // Assess
     expect(error).toMatchObject({ statusCode: 401, code: 'ERR_PORTAL_TOKEN_INVALID', expose: true })
     expect(error.message).not.toContain(token)
@@ -198,7 +195,7 @@ describe('createPortalTokenVerifier: pins asymmetric algorithms', () => {
     // Prepare: a key set that (wrongly) publishes a shared secret; only the algorithm pin stops it.
     const secret = randomHmacSecret(32)
     const octJwk = { kty: 'oct', k: Buffer.from(secret).toString('base64url'), kid: 'shared', alg: 'HS256' }
-    const leaky = await startJwksServer([idp.publicJwk, octJwk])
+    const leaky = await startTestIdentityProvider({ keys: idp.keys, alsoPublish: [octJwk] })
     try {
       freezeTime()
       const token = await new SignJWT({ sub: 'auth0|mallory', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, exp: NOW + 60 })
@@ -217,11 +214,10 @@ describe('createPortalTokenVerifier: pins asymmetric algorithms', () => {
 describe('createPortalTokenVerifier: 503 when the identity provider is down', () => {
   it('answers 503 ERR_IDP_UNAVAILABLE when nothing listens on the JWKS port', async () => {
     // Prepare: take a port, then close it.
-    const gone = await startJwksServer([idp.publicJwk])
-    await gone.close()
-    const token = await mintIdToken(idp, { sub: 'auth0|alice' })
+    const gone = await unreachableJwksUri()
+    const token = await idp.mint({ sub: 'auth0|alice' })
     // Act
-    const error = await httpErrorOf(verifierFor(gone.jwksUri)(token))
+    const error = await httpErrorOf(verifierFor(gone)(token))
     // Assess
     expect(error).toMatchObject({ statusCode: 503, code: 'ERR_IDP_UNAVAILABLE', expose: false })
   })
@@ -245,13 +241,13 @@ describe('createPortalTokenVerifier: 503 when the identity provider is down', ()
     // JOSEError ("Expected 200 OK ..."), which the catch maps to 401: an IdP outage
     // looks like the user's token was bad.
     it('answers 503 when the JWKS endpoint answers HTTP 503', async () => {
-      const token = await mintIdToken(idp, { sub: 'auth0|alice' })
+      const token = await idp.mint({ sub: 'auth0|alice' })
       const error = await httpErrorOf(verifierFor(`${base}/.well-known/jwks.json`)(token))
       expect(error.statusCode).toBe(503)
     })
 
     it('does not let the user through when the JWKS endpoint fails (whatever the status)', async () => {
-      const token = await mintIdToken(idp, { sub: 'auth0|alice' })
+      const token = await idp.mint({ sub: 'auth0|alice' })
       const error = await httpErrorOf(verifierFor(`${base}/jwks-for-status-check`)(token))
       expect(error.statusCode).toBeGreaterThanOrEqual(400)
     })
@@ -266,10 +262,10 @@ describe('createPortalTokenVerifier: claim names that collide with Object.protot
   it.each([['toString'], ['constructor'], ['hasOwnProperty']])(
     'PORTAL_COMPANY_ID_CLAIM=%s is refused at cold start or falls back to sub when absent',
     async (claim) => {
-      const token = await mintIdToken(idp, { sub: 'auth0|alice' })
+      const token = await idp.mint({ sub: 'auth0|alice' })
       let verify: PortalTokenVerifier
       try {
-        verify = verifierFor(server.jwksUri, { PORTAL_COMPANY_ID_CLAIM: claim })
+        verify = verifierFor(idp.jwksUri, { PORTAL_COMPANY_ID_CLAIM: claim })
       } catch (error) {
         expect(error).toMatchObject({ code: 'ERR_CONFIG', variable: 'PORTAL_COMPANY_ID_CLAIM' })
         return

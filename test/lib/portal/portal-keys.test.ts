@@ -14,17 +14,9 @@ import { keyRecordFor } from '../../../src/lib/store/key-store'
 import { loadPortalConfig } from '../../../src/lib/portal/portal-config'
 import { createPortalTokenVerifier } from '../../../src/lib/portal/portal-identity'
 import { listKeys, revokeAllKeys, revokeKey, type KeySummary, type PortalKeysDeps } from '../../../src/lib/portal/portal-keys'
-import {
-  generateIdentityProviderKeys,
-  LOCAL_IDP_AUDIENCE,
-  LOCAL_IDP_ISSUER,
-  mintIdToken,
-  startJwksServer,
-  type IdentityProviderKeys,
-  type JwksServer
-} from '../../../src/local/identity-provider'
 import { startKeyDatabase, type KeyDatabase } from '../../support/dynalite'
 import { httpApiEvent } from '../../support/events'
+import { startTestIdentityProvider, type TestIdentityProvider } from '../../support/identity-provider'
 import { envFor } from '../../support/keys'
 
 const NOW = 1_700_000_000
@@ -33,8 +25,7 @@ const iso = (seconds: number): string => new Date(seconds * 1000).toISOString()
 /** Anything shaped like a compact JWS: three base64url segments. */
 const TOKEN_SHAPED = /[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/
 
-let idp: IdentityProviderKeys
-let jwks: JwksServer
+let idp: TestIdentityProvider
 let db: KeyDatabase
 let apiKeys: ApiKeyConfig
 let store: DynamoKeyStore
@@ -42,13 +33,12 @@ let deps: PortalKeysDeps
 let clock: number
 
 beforeAll(async () => {
-  ;[idp, db] = await Promise.all([generateIdentityProviderKeys(), startKeyDatabase()])
-  jwks = await startJwksServer([idp.publicJwk])
+  ;[idp, db] = await Promise.all([startTestIdentityProvider(), startKeyDatabase()])
   apiKeys = loadApiKeyConfig(envFor('HS256', { JWT_KID: 'k1' }), 'sign')
 })
 
 afterAll(async () => {
-  await jwks.close()
+  await idp.close()
   await db.close()
 })
 
@@ -59,9 +49,7 @@ beforeEach(async () => {
   clock = NOW
   ;({ store } = await db.newStore())
   deps = {
-    verifyPortalToken: createPortalTokenVerifier(
-      loadPortalConfig({ PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_JWKS_URI: jwks.jwksUri, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE })
-    ),
+    verifyPortalToken: createPortalTokenVerifier(loadPortalConfig(idp.env)),
     store,
     nowSeconds: () => clock
   }
@@ -75,7 +63,7 @@ const ALICE = { sub: 'auth0|alice', org: 'acme' } as const
 const BOB = { sub: 'auth0|bob', org: 'globex' } as const
 
 async function bearer(user: { sub: string; org: string }): Promise<Record<string, string>> {
-  return { authorization: `Bearer ${await mintIdToken(idp, { ...user, nowSeconds: NOW })}` }
+  return { authorization: `Bearer ${await idp.mint({ ...user, nowSeconds: NOW })}` }
 }
 
 /** Issue a key as POST /create-key does and record it; returns the key and its id. */

@@ -1,0 +1,409 @@
+/**
+ * The structured logger: secret scrubbing (the second line of defence behind
+ * "never pass a token to the logger"), the line format, levels, persistent
+ * keys and the swappable sink.
+ */
+import fc from 'fast-check'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ConfigError } from '../../../src/lib/runtime/errors'
+import { Logger, scrubSecrets, setLogSink } from '../../../src/lib/runtime/logger'
+import { segmentsOf, signRawJws } from '../../support/jws'
+import { hmacSecret, pemKeyPair } from '../../support/keys'
+
+const NOW = 1_700_000_000
+const TIMESTAMP = '2023-11-14T22:13:20.000Z'
+
+/** A real compact JWS, as an API key or ID token would be. */
+const TOKEN = signRawJws('HS256', hmacSecret('HS256'), { alg: 'HS256', typ: 'JWT' }, { sub: 'auth0|alice', org_id: 'acme', exp: NOW + 60 })
+const OTHER_TOKEN = signRawJws('HS256', hmacSecret('HS256'), { alg: 'HS256', typ: 'JWT' }, { sub: 'auth0|bob', org_id: 'globex', exp: NOW + 60 })
+/** An unsecured token: empty signature segment. */
+const UNSIGNED_TOKEN = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJhIn0.'
+const PRIVATE_PEM = pemKeyPair('ec-p256').privateKey.trim()
+const PUBLIC_PEM = pemKeyPair('ec-p256').publicKey.trim()
+
+let lines: string[]
+let restoreSink: () => void
+
+beforeEach(() => {
+  lines = []
+  restoreSink = setLogSink((line) => lines.push(line))
+  // Only Date: the timestamp is the one clock the logger reads.
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(NOW * 1000)
+})
+
+afterEach(() => {
+  restoreSink()
+  vi.useRealTimers()
+  vi.unstubAllEnvs()
+  vi.restoreAllMocks()
+})
+
+/** The lines written so far, parsed. */
+const logged = (): Array<Record<string, unknown>> => lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+
+/** `value` nested under `depth` objects: `{ k1: { k2: ... value } }`. */
+function nestedIn(depth: number, value: unknown): Record<string, unknown> {
+  let out: unknown = value
+  for (let i = depth; i >= 1; i--) out = { [`k${i}`]: out }
+  return out as Record<string, unknown>
+}
+
+describe('scrubSecrets: compact tokens', () => {
+  it('replaces a token in running text, keeping the text around it', () => {
+    expect(scrubSecrets(`refused Bearer ${TOKEN} from 198.51.100.23`)).toBe('refused Bearer [redacted-token] from 198.51.100.23')
+  })
+
+  it('replaces every token in the text', () => {
+    expect(scrubSecrets(`${TOKEN}, ${OTHER_TOKEN}`)).toBe('[redacted-token], [redacted-token]')
+  })
+
+  it('replaces an unsigned token (empty signature segment)', () => {
+    expect(scrubSecrets(`token=${UNSIGNED_TOKEN}`)).toBe('token=[redacted-token]')
+  })
+
+  it('takes dots after the token with it (the third segment may hold dots)', () => {
+    expect(scrubSecrets(`key ${TOKEN}. Next sentence`)).toBe('key [redacted-token] Next sentence')
+  })
+
+  it.each([
+    ['one segment', 'eyJhbGciOiJIUzI1NiJ9 alone'],
+    ['two segments', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0 only'],
+    ['eyJ in a word', 'the keyJar is empty']
+  ])('leaves text with eyJ but no token shape unchanged: %s', (_name, text) => {
+    expect(scrubSecrets(text)).toBe(text)
+  })
+})
+
+describe('scrubSecrets: PEM blocks', () => {
+  it('replaces a whole private key block, keeping the text around it', () => {
+    expect(scrubSecrets(`JWT_SECRET=${PRIVATE_PEM} (from SSM)`)).toBe('JWT_SECRET=[redacted-pem] (from SSM)')
+  })
+
+  it.each([['PRIVATE KEY'], ['RSA PRIVATE KEY'], ['EC PRIVATE KEY'], ['ENCRYPTED PRIVATE KEY'], ['PUBLIC KEY'], ['CERTIFICATE']])(
+    'replaces a %s block',
+    (label) => {
+      expect(scrubSecrets(`a -----BEGIN ${label}-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASC\n-----END ${label}----- b`)).toBe('a [redacted-pem] b')
+    }
+  )
+
+  it('replaces an unterminated block through to the end of the text', () => {
+    const truncated = PRIVATE_PEM.slice(0, 80)
+    expect(scrubSecrets(`key: ${truncated}\nsecond line\nthird line`)).toBe('key: [redacted-pem]')
+  })
+
+  it('replaces two blocks separately, keeping the text between them', () => {
+    expect(scrubSecrets(`private ${PRIVATE_PEM} public ${PUBLIC_PEM} end`)).toBe('private [redacted-pem] public [redacted-pem] end')
+  })
+
+  it('replaces a token and a PEM block in the same text', () => {
+    expect(scrubSecrets(`${TOKEN} signed by ${PRIVATE_PEM}`)).toBe('[redacted-token] signed by [redacted-pem]')
+  })
+})
+
+describe('scrubSecrets: text with neither', () => {
+  it.each([
+    [''],
+    ['plain text'],
+    ['a.b.c'],
+    ['EYJ.uppercase.marker'],
+    ['-----END PRIVATE KEY-----'],
+    ['BEGIN PRIVATE KEY'],
+    ['----BEGIN PRIVATE KEY----'],
+    ['multi\nline\ttext with ünïcödé ✓']
+  ])('returns %j unchanged', (text) => {
+    expect(scrubSecrets(text)).toBe(text)
+  })
+
+  it('takes the fast path (no pattern replace at all) when neither marker is in the text', () => {
+    const replace = vi.spyOn(String.prototype, 'replace')
+    const fast = scrubSecrets('Invalid configuration: JWT_SECRET must be at least 32 bytes long for HS256')
+    const fastCalls = replace.mock.calls.length
+    const slow = scrubSecrets(`token ${TOKEN}`)
+    const slowCalls = replace.mock.calls.length - fastCalls
+    replace.mockRestore()
+
+    expect(fast).toBe('Invalid configuration: JWT_SECRET must be at least 32 bytes long for HS256')
+    expect(fastCalls).toBe(0)
+    expect(slow).toBe('token [redacted-token]')
+    expect(slowCalls).toBeGreaterThan(0)
+  })
+
+  it('returns any text without "eyJ" or "-----BEGIN" unchanged', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 200 }).filter((s) => !s.includes('eyJ') && !s.includes('-----BEGIN')),
+        (text) => scrubSecrets(text) === text
+      ),
+      { numRuns: 300, seed: 20_251_201 }
+    )
+  })
+
+  it('never lets a token through, whatever text surrounds it', () => {
+    const [, payload, signature] = segmentsOf(TOKEN)
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40 }), (before, after) => {
+        const scrubbed = scrubSecrets(`${before}${TOKEN}${after}`)
+        return !scrubbed.includes(payload) && !scrubbed.includes(signature)
+      }),
+      { numRuns: 300, seed: 20_251_201 }
+    )
+  })
+})
+
+describe('Logger: the line', () => {
+  it('is one JSON object: level, message, timestamp, service, persistent keys, then the extra keys', () => {
+    const logger = new Logger({ service: 'authorizer', level: 'INFO', keys: { requestId: 'r-1' } })
+
+    logger.info('allow', { orgId: 'acme', cached: true, ttl: 30, missing: null })
+
+    expect(lines).toEqual([
+      `{"level":"INFO","message":"allow","timestamp":"${TIMESTAMP}","service":"authorizer","requestId":"r-1","orgId":"acme","cached":true,"ttl":30,"missing":null}`
+    ])
+  })
+
+  it('writes one line per call, with the level of the method', () => {
+    const logger = new Logger({ service: 's', level: 'DEBUG' })
+
+    logger.debug('d')
+    logger.info('i')
+    logger.warn('w')
+    logger.error('e')
+
+    expect(logged().map(({ level, message }) => [level, message])).toEqual([
+      ['DEBUG', 'd'],
+      ['INFO', 'i'],
+      ['WARN', 'w'],
+      ['ERROR', 'e']
+    ])
+  })
+
+  it('scrubs the message', () => {
+    new Logger({ service: 's' }).warn(`refused ${TOKEN}`)
+    expect(logged()[0]?.message).toBe('refused [redacted-token]')
+  })
+
+  it('scrubs strings in nested objects and arrays, and leaves other values alone', () => {
+    const logger = new Logger({ service: 's' })
+
+    logger.info('m', { header: `Bearer ${TOKEN}`, nested: { list: [TOKEN, { pem: PRIVATE_PEM, n: 7 }], ok: false }, none: null })
+
+    expect(logged()[0]).toEqual({
+      level: 'INFO',
+      message: 'm',
+      timestamp: TIMESTAMP,
+      service: 's',
+      header: 'Bearer [redacted-token]',
+      nested: { list: ['[redacted-token]', { pem: '[redacted-pem]', n: 7 }], ok: false },
+      none: null
+    })
+  })
+
+  it('does not change the caller’s objects', () => {
+    const extra = { nested: { token: TOKEN } }
+    new Logger({ service: 's' }).info('m', extra)
+    expect(extra).toEqual({ nested: { token: TOKEN } })
+  })
+})
+
+describe('Logger: depth limit', () => {
+  it('scrubs a string five levels down (four objects or arrays under the extra keys)', () => {
+    const logger = new Logger({ service: 's' })
+
+    logger.info('m', nestedIn(5, TOKEN))
+    logger.info('m', { list: [[[[TOKEN]]]] })
+
+    expect(logged()[0]).toMatchObject(nestedIn(5, '[redacted-token]'))
+    expect(logged()[1]).toMatchObject({ list: [[[['[redacted-token]']]]] })
+    expect(lines.join('\n')).not.toContain(segmentsOf(TOKEN)[2])
+  })
+
+  // KNOWN GAP, not a contract: below the limit, values are written as they are, strings unscrubbed, so a token
+  // nested six levels down reaches the log in full (src/lib/runtime/logger.ts scrubValue returns `value` when
+  // depth > 4). Pinned so the limit's place is tested; when the logger is made to redact or drop what lies
+  // below the limit, replace this test with one that expects that.
+  it('passes values below the limit through as they are (known gap: strings there are not scrubbed)', () => {
+    const logger = new Logger({ service: 's' })
+
+    logger.info('m', nestedIn(6, TOKEN))
+    logger.info('m', { list: [[[[[TOKEN]]]]] })
+
+    expect(logged()[0]).toMatchObject(nestedIn(6, TOKEN))
+    expect(logged()[1]).toMatchObject({ list: [[[[[TOKEN]]]]] })
+  })
+})
+
+describe('Logger: errors', () => {
+  it('writes an Error as name, message (scrubbed) and code, never its stack', () => {
+    const error = Object.assign(new TypeError(`could not parse ${TOKEN}`), { code: 'ERR_PARSE', secret: 'kept-out' })
+
+    new Logger({ service: 's' }).error('failed', { error })
+
+    expect(logged()[0]?.error).toStrictEqual({ name: 'TypeError', message: 'could not parse [redacted-token]', code: 'ERR_PARSE' })
+  })
+
+  it("writes the project's errors with their code", () => {
+    new Logger({ service: 's' }).error('failed', { error: new ConfigError('JWT_SECRET', 'at least 32 bytes long for HS256') })
+
+    expect(logged()[0]?.error).toStrictEqual({
+      name: 'ConfigError',
+      message: 'Invalid configuration: JWT_SECRET must be at least 32 bytes long for HS256',
+      code: 'ERR_CONFIG'
+    })
+  })
+
+  it('follows the cause chain two causes deep, scrubbing each message', () => {
+    const root = new Error(`root ${TOKEN}`)
+    const third = new Error('third', { cause: root })
+    const second = new Error(`second ${PRIVATE_PEM}`, { cause: third })
+    const top = Object.assign(new Error('top', { cause: second }), { code: 'ERR_TOP' })
+
+    new Logger({ service: 's' }).error('failed', { error: top })
+
+    expect(logged()[0]?.error).toStrictEqual({
+      name: 'Error',
+      message: 'top',
+      code: 'ERR_TOP',
+      cause: { name: 'Error', message: 'second [redacted-pem]', cause: { name: 'Error', message: 'third' } }
+    })
+    expect(lines[0]).not.toContain('root')
+  })
+
+  it('counts the depth of the error itself: one level down, one cause is kept', () => {
+    const error = new Error('top', { cause: new Error('first', { cause: new Error('second') }) })
+
+    new Logger({ service: 's' }).error('failed', { context: { error } })
+
+    expect(logged()[0]?.context).toStrictEqual({ error: { name: 'Error', message: 'top', cause: { name: 'Error', message: 'first' } } })
+  })
+
+  it('scrubs a cause that is not an Error', () => {
+    const logger = new Logger({ service: 's' })
+
+    logger.error('failed', { error: new Error('string cause', { cause: `token ${TOKEN}` }) })
+    logger.error('failed', { error: new Error('object cause', { cause: { header: TOKEN, status: 401 } }) })
+
+    expect(logged().map((line) => line.error)).toStrictEqual([
+      { name: 'Error', message: 'string cause', cause: 'token [redacted-token]' },
+      { name: 'Error', message: 'object cause', cause: { header: '[redacted-token]', status: 401 } }
+    ])
+  })
+})
+
+describe('Logger: levels', () => {
+  const writeAll = (logger: Logger): string[] => {
+    logger.debug('d')
+    logger.info('i')
+    logger.warn('w')
+    logger.error('e')
+    return logged().map((line) => String(line.level))
+  }
+
+  it.each([
+    ['DEBUG', ['DEBUG', 'INFO', 'WARN', 'ERROR']],
+    ['INFO', ['INFO', 'WARN', 'ERROR']],
+    ['WARN', ['WARN', 'ERROR']],
+    ['ERROR', ['ERROR']],
+    ['debug', ['DEBUG', 'INFO', 'WARN', 'ERROR']],
+    ['Warn', ['WARN', 'ERROR']],
+    ['VERBOSE', ['INFO', 'WARN', 'ERROR']],
+    ['', ['INFO', 'WARN', 'ERROR']]
+  ])('level %j writes %j', (level, written) => {
+    expect(writeAll(new Logger({ service: 's', level }))).toEqual(written)
+  })
+
+  it('reads LOG_LEVEL when no level is given, at construction', () => {
+    vi.stubEnv('LOG_LEVEL', 'error')
+    const logger = new Logger({ service: 's' })
+    vi.stubEnv('LOG_LEVEL', 'DEBUG')
+
+    expect(writeAll(logger)).toEqual(['ERROR'])
+  })
+
+  it('prefers the level option to LOG_LEVEL', () => {
+    vi.stubEnv('LOG_LEVEL', 'ERROR')
+    expect(writeAll(new Logger({ service: 's', level: 'WARN' }))).toEqual(['WARN', 'ERROR'])
+  })
+
+  it('defaults to INFO without either', () => {
+    vi.stubEnv('LOG_LEVEL', undefined)
+    expect(writeAll(new Logger({ service: 's' }))).toEqual(['INFO', 'WARN', 'ERROR'])
+  })
+})
+
+describe('Logger: persistent keys', () => {
+  it('adds the constructor keys to every line', () => {
+    const logger = new Logger({ service: 's', keys: { coldStart: true } })
+
+    logger.info('a')
+    logger.warn('b')
+
+    expect(logged().map((line) => line.coldStart)).toEqual([true, true])
+  })
+
+  it('setPersistentKeys replaces the keys for the lines that follow', () => {
+    const logger = new Logger({ service: 's', keys: { coldStart: true } })
+
+    logger.info('before')
+    logger.setPersistentKeys({ requestId: 'r-2' })
+    logger.info('after')
+
+    expect(logged()[0]).toMatchObject({ coldStart: true })
+    expect(logged()[0]).not.toHaveProperty('requestId')
+    expect(logged()[1]).toMatchObject({ requestId: 'r-2' })
+    expect(logged()[1]).not.toHaveProperty('coldStart')
+  })
+
+  it('scrubs the keys, and copies them: later changes to the object do not show', () => {
+    const keys: Record<string, unknown> = { auth: `Bearer ${TOKEN}`, nested: { id: 'a' } }
+    const logger = new Logger({ service: 's' })
+
+    logger.setPersistentKeys(keys)
+    keys.auth = 'changed'
+    ;(keys.nested as Record<string, unknown>).id = 'changed'
+    logger.info('m')
+
+    expect(logged()[0]).toMatchObject({ auth: 'Bearer [redacted-token]', nested: { id: 'a' } })
+  })
+
+  it('lets an extra key of the same name win for that line only', () => {
+    const logger = new Logger({ service: 's', keys: { requestId: 'r-1' } })
+
+    logger.info('a', { requestId: 'r-override' })
+    logger.info('b')
+
+    expect(logged().map((line) => line.requestId)).toEqual(['r-override', 'r-1'])
+  })
+})
+
+describe('setLogSink', () => {
+  it('sends lines to the newest sink, and each restore brings back the one before it', () => {
+    const logger = new Logger({ service: 's' })
+    const first: string[] = []
+    const second: string[] = []
+
+    const restoreFirst = setLogSink((line) => first.push(line))
+    const restoreSecond = setLogSink((line) => second.push(line))
+    logger.info('to second')
+    restoreSecond()
+    logger.info('to first')
+    restoreFirst()
+    logger.info('to the test sink')
+
+    expect(second.map((line) => JSON.parse(line).message)).toEqual(['to second'])
+    expect(first.map((line) => JSON.parse(line).message)).toEqual(['to first'])
+    expect(logged().map((line) => line.message)).toEqual(['to the test sink'])
+  })
+
+  it('writes to stdout, one line each, once every sink is restored', () => {
+    restoreSink()
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
+
+    new Logger({ service: 'stdout-test' }).info('hello')
+    const calls = write.mock.calls.map(([chunk]) => String(chunk))
+    write.mockRestore()
+
+    expect(calls).toEqual([`{"level":"INFO","message":"hello","timestamp":"${TIMESTAMP}","service":"stdout-test"}\n`])
+    expect(lines).toEqual([])
+  })
+})
