@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
 import type { ApiKeyConfig } from './api-key-config'
+import { isIdentifier } from './identifier'
 
 /** Who the key is for; always taken from the verified portal token. */
 export interface KeyOwner {
@@ -33,6 +34,8 @@ export async function issueApiKey(
   options: { nowSeconds: number; lifetimeSeconds?: number | undefined; notIssuedBefore?: number | undefined }
 ): Promise<IssuedApiKey> {
   if (config.signingKey === undefined) throw new TypeError('issueApiKey needs a config loaded with role "sign"')
+  // Never sign a key the authorizer would refuse (BAD_USER / BAD_COMPANY): the caller validates ids first.
+  if (!isIdentifier(owner.userId) || !isIdentifier(owner.companyId)) throw new TypeError('issueApiKey: owner ids must pass isIdentifier')
   // After a company-wide revoke, `iat` must not fall in the revoked second, or the new key would be born revoked.
   const issuedAt = Math.max(Math.floor(options.nowSeconds), options.notIssuedBefore ?? 0)
   const lifetime = Math.min(options.lifetimeSeconds ?? config.expiresInSeconds, config.expiresInSeconds)

@@ -111,3 +111,14 @@ describe('issueApiKey', () => {
     expect(decoded).not.toContain(hmacSecret('HS256'))
   })
 })
+
+describe('issueApiKey: never signs a key the authorizer would refuse', () => {
+  it.each([
+    ['a control character in the company', { userId: 'auth0|alice', companyId: 'acme\n' }],
+    ['an empty user', { userId: '', companyId: 'acme' }],
+    ['an over-long company', { userId: 'u', companyId: 'x'.repeat(257) }]
+  ])('throws a TypeError for %s', async (_name, owner) => {
+    const config = loadApiKeyConfig(envFor('HS256'), 'sign')
+    await expect(issueApiKey(config, owner, { nowSeconds: 1_700_000_000 })).rejects.toThrow(TypeError)
+  })
+})
