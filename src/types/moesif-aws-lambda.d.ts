@@ -68,8 +68,16 @@ declare module 'moesif-aws-lambda' {
       getApiVersion?: (event: TEvent, context: TContext) => string | undefined
       maskContent?: (eventData: MoesifEventData) => MoesifEventData
       skip?: (event: TEvent, context: TContext) => boolean
-      /** Called after each send attempt. */
+      /** Called after each send attempt by moesifapi (not called for events given to `sendEvent`). */
       callback?: (error: MoesifSendError | null, eventData: MoesifEventData) => void
+      /**
+       * Added by `patches/moesif-aws-lambda+1.3.2.patch`: receives each event
+       * the library would send (masked, identified, with its sampling weight;
+       * not for skipped or sampled-out calls) and delivers it instead of
+       * moesifapi. The wrapped handler's promise waits for the returned one;
+       * a throw or rejection rejects it.
+       */
+      sendEvent?: (eventData: MoesifEventData) => Promise<void> | void
     }
 
     /** User fields accepted by `updateUser`. */
@@ -87,8 +95,9 @@ declare module 'moesif-aws-lambda' {
 
     /**
      * The wrapped handler. It resolves with the inner handler's result only
-     * after the event send finished (up to moesifapi's 10 s timeout), and
-     * rejects with the inner handler's error.
+     * after the event send finished (up to moesifapi's 10 s timeout, or
+     * whatever `sendEvent` returns), and rejects with the inner handler's
+     * error, or (patched) with an error from building or handing over the event.
      */
     type MoesifHandler<TEvent, TContext, TResult> = ((event: TEvent, context: TContext) => Promise<TResult>) & {
       updateUser(user: MoesifUser, callback?: (error: MoesifSendError | null) => void): void

@@ -93,4 +93,27 @@ describe('whoami handler', () => {
     expect(JSON.stringify(event)).not.toContain(apiKey)
     expect(event?.metadata).not.toHaveProperty('request_context')
   })
+
+  it('reports a call whose body is nested 5,000 levels deep exactly once, with the body replaced by a marker', async () => {
+    // Prepare: ~10 KB that made moesif-aws-lambda's JSON.stringify throw, so the call went unmetered.
+    collector = await startMoesifCollector()
+    const { module, lines } = await coldStartModule(loadWhoami, { MOESIF_APPLICATION_ID: 'test-app', MOESIF_BASE_URI: collector.baseUri })
+    const deep = '['.repeat(5000) + ']'.repeat(5000)
+
+    // Act
+    const response = await module.handler(authorizedEvent(identity, { method: 'POST', body: deep }) as unknown as WhoamiEvent, lambdaContext())
+    const events = await collector.waitForEvents(1, 5000)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+
+    // Assess
+    expect(response.statusCode).toBe(200)
+    expect(events).toHaveLength(1)
+    expect(events[0]).toMatchObject({
+      company_id: 'acme',
+      user_id: 'auth0|alice',
+      request: { verb: 'POST', body: '[body not logged: JSON nested deeper than 64 levels]' },
+      metadata: { body_not_logged: { request: 'JSON nested deeper than 64 levels' } }
+    })
+    expect(lines.filter((l) => l.includes('"WARN"'))).toEqual([])
+  })
 })

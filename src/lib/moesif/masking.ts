@@ -4,6 +4,7 @@
  * listed in `MOESIF_MASK_FIELDS` too.
  */
 import type { MoesifEventData } from 'moesif-aws-lambda'
+import { BODY_NOT_LOGGED, bodyNotLoggedMarker, withBodiesNotLogged, type BodiesNotLogged, type BodyPart } from './bodies'
 import type { MoesifSettings } from './settings'
 
 /** What a masked value is replaced with. */
@@ -20,8 +21,10 @@ const MAX_MASK_DEPTH = 64
  * (`Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`,
  * `X-Api-Key`, any case) masked in request and response, bodies removed unless
  * `logBody`, and `maskFields` masked at any depth in JSON bodies. A body that
- * is not JSON cannot be field-masked, so it is dropped when `maskFields` is
- * not empty. Never mutates its input.
+ * is not JSON cannot be field-masked, so when `maskFields` is not empty it is
+ * replaced by the "[body not logged: ...]" marker and
+ * `metadata.body_not_logged` says why (see `./bodies`). Keys such as
+ * `__proto__` are copied as data. Never mutates its input.
  *
  * @example
  * const masked = maskMoesifEvent(eventData, { logBody: true, maskFields: ['password'] })
@@ -29,11 +32,11 @@ const MAX_MASK_DEPTH = 64
  */
 export function maskMoesifEvent(eventData: MoesifEventData, options: Pick<MoesifSettings, 'logBody' | 'maskFields'>): MoesifEventData {
   const fields = new Set(options.maskFields.map((field) => field.toLowerCase()))
-  return {
-    ...eventData,
-    request: maskPart(eventData.request, options.logBody, fields),
-    response: maskPart(eventData.response, options.logBody, fields)
-  }
+  const notLogged: BodiesNotLogged = {}
+  const request = maskPart(eventData.request, options.logBody, fields, notLogged, 'request')
+  const response = maskPart(eventData.response, options.logBody, fields, notLogged, 'response')
+  const metadata = withBodiesNotLogged(eventData.metadata, notLogged)
+  return { ...eventData, request, response, ...(metadata === eventData.metadata ? {} : { metadata }) }
 }
 
 interface EventPart {
@@ -42,21 +45,22 @@ interface EventPart {
   transferEncoding?: 'base64' | undefined
 }
 
-function maskPart<T extends EventPart>(part: T, logBody: boolean, fields: ReadonlySet<string>): T {
+function maskPart<T extends EventPart>(part: T, logBody: boolean, fields: ReadonlySet<string>, notLogged: BodiesNotLogged, which: BodyPart): T {
   const { body, transferEncoding, ...rest } = part
   const masked = { ...rest, headers: maskHeaders(part.headers) } as T
   if (!logBody || body === undefined || body === null) return masked
   const maskedBody = maskBody(body, transferEncoding, fields)
-  return maskedBody === undefined ? masked : { ...masked, ...maskedBody }
+  if (maskedBody !== undefined) return { ...masked, ...maskedBody }
+  notLogged[which] = BODY_NOT_LOGGED.notMaskable
+  return { ...masked, body: bodyNotLoggedMarker(BODY_NOT_LOGGED.notMaskable) }
 }
 
 function maskHeaders(headers: unknown): Record<string, unknown> {
   if (typeof headers !== 'object' || headers === null) return {}
-  const out: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = ALWAYS_MASKED_HEADERS.has(name.toLowerCase()) ? MOESIF_MASK : value
-  }
-  return out
+  // fromEntries defines properties, so a `__proto__` header stays a header.
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, ALWAYS_MASKED_HEADERS.has(name.toLowerCase()) ? MOESIF_MASK : value])
+  )
 }
 
 function maskBody(
@@ -80,9 +84,8 @@ function maskFieldsDeep(value: unknown, fields: ReadonlySet<string>, depth: numb
   if (typeof value !== 'object' || value === null) return value
   if (depth >= MAX_MASK_DEPTH) return MOESIF_MASK
   if (Array.isArray(value)) return value.map((item) => maskFieldsDeep(item, fields, depth + 1))
-  const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(value)) {
-    out[key] = fields.has(key.toLowerCase()) ? MOESIF_MASK : maskFieldsDeep(item, fields, depth + 1)
-  }
-  return out
+  // fromEntries defines properties: assigning out['__proto__'] would set the prototype and lose the key.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, fields.has(key.toLowerCase()) ? MOESIF_MASK : maskFieldsDeep(item, fields, depth + 1)])
+  )
 }

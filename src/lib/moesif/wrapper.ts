@@ -1,47 +1,90 @@
 /**
  * Moesif API analytics around an HTTP API (payload 2.0) handler, made safe.
  *
- * The real `moesif-aws-lambda` 1.3.2 does the sending; this module fixes how it
- * behaves around our handler (its crash on an unreachable collector is fixed
- * by `patches/moesif-aws-lambda+1.3.2.patch`):
- * - it awaits each send for up to moesifapi's 10 s timeout, so we return the
- *   handler's result after at most `maxWaitMs` more and let the send finish in
- *   the background;
- * - it records a thrown error as status 200 and can fail the call when its own
- *   logging fails, so the inner handler never throws into it: errors become
- *   responses with their real status first;
- * - it sends every header and body as is, so events go through
- *   `maskMoesifEvent` (`./masking`) first.
+ * The real `moesif-aws-lambda` 1.3.2 builds each event: it identifies the
+ * user and company, calls our masking, and applies the sampling of the Moesif
+ * app's config. `patches/moesif-aws-lambda+1.3.2.patch` fixes its crashes and
+ * its always-built debug output, and adds a `sendEvent` hook through which it
+ * hands us the finished event instead of sending it; our `MoesifDelivery`
+ * (`./delivery`) sends it. Around the library, this module:
+ * - runs the handler itself, at once, so Moesif never delays it, and turns a
+ *   thrown error into a response with its real status first (the library
+ *   recorded a thrown error as 200);
+ * - shows the library only screened bodies (`./bodies`): a body too large or
+ *   too deeply nested to log safely, or flagged base64 but not base64, is
+ *   replaced by the marker "[body not logged: <reason>]" and
+ *   `metadata.body_not_logged` says why, so no body can cost a call its event;
+ * - masks every event (`./masking`);
+ * - bounds the time all Moesif work adds to a request (`./budget`).
+ *
+ * Guaranteed, with Moesif on, for each call to the wrapped handler:
+ * 1. The caller gets the handler's own result (a thrown error as a response
+ *    with its real status), whatever Moesif, the collector or the bodies do.
+ * 2. The answer comes at most `maxWaitMs` (MOESIF_MAX_WAIT_MS, plus timer
+ *    jitter) after the handler's result is ready. All of the call's Moesif
+ *    work (loading the library on a cold start, retrying buffered events,
+ *    sending this call's event, and whatever later work is tracked on the
+ *    call's budget) runs alongside the handler and within that bound;
+ *    unfinished work goes on in the background, after the Lambda thaws if it
+ *    was frozen meanwhile.
+ * 3. Never two events for one call. The call's event is handed to delivery
+ *    once (the library's, or our fallback only when the library failed
+ *    without handing one over), and delivery holds each event in one place at
+ *    a time and sends it again only when the collector cannot have recorded
+ *    it: the send failed before its request was written whole, or the
+ *    collector answered 408, 429 or a 5xx other than 502/504. Nothing is
+ *    aborted to be retried.
+ * 4. Otherwise exactly one event arrives, possibly late (a send that outlives
+ *    the budget finishes after a thaw; a retried event on a later
+ *    invocation; Moesif meters by the event's own time), except when:
+ *    a. the library leaves the call out on purpose: sampling set in the
+ *       Moesif app, or no HTTP method (not an HTTP API call);
+ *    b. it is dropped: more than 100 events or 4 MiB held at once (oldest
+ *       buffered first), 5 failed sends, or a 4xx answer other than 408/429
+ *       (the collector refused it); or it is
+ *       unconfirmed: written whole but not answered in 10 s (or answered
+ *       502/504), so it may or may not have arrived and is not retried.
+ *       Both are counted and logged, counts only, as WARN lines
+ *       "moesif events dropped" / "moesif events unconfirmed" at the end of
+ *       the invocation that saw them;
+ *    c. the environment is shut down first: buffered events are retried only
+ *       at the start of a later invocation in the same environment, so they
+ *       and sends still in flight are then lost, unlogged.
  *
  * One invocation with Moesif on (the steps are marked in the code):
  *
  * 1. Settings: given as a loader, they are read on the first call (a failure
  *    answers a generic 500 through `errorToResponse`, and the next call tries
  *    again); without an application id the wrapper is just the inner handler.
- * 2. Load the reporter lazily: the first call imports `moesif-aws-lambda` and
- *    builds the reporter around our inner handler; later calls reuse it.
- * 3. `invocations.run(invocation, () => reported(event, context))`: a fresh
- *    `Invocation` is put in AsyncLocalStorage for this call only, so
- *    concurrent calls never see each other's result.
- * 4. The library identifies the user and company, then calls our inner
- *    handler, which starts the real handler (errors already turned into
- *    responses), finds its `Invocation` with `invocations.getStore()`, marks it
- *    started and resolves it with the result promise, before anything is sent.
- * 5. Race: `invocation.result` against `sent`, the library's own promise,
- *    which settles once the event is sent or has failed (a failure is logged
- *    as WARN "moesif logging failed" and never reaches the caller). The
- *    result normally wins.
- * 6. Fallback: if `sent` settles first and the handler started, await its
- *    result; if it never started, the library (or its import) failed before
- *    calling the handler, so the real handler is called here, unreported.
- * 7. Bounded wait: the send gets at most `maxWaitMs` more (an unref'd timer),
- *    then the result is returned; a slower send finishes in the background.
+ * 2. Budget: a fresh `moesifBudget(maxWaitMs)` for this call; events buffered
+ *    by earlier calls are sent again now, tracked on it.
+ * 3. Handler: started at once (errors already turned into responses); both
+ *    bodies are screened for the library, the result's once it is ready.
+ * 4. Report, tracked on the budget: the first call imports
+ *    `moesif-aws-lambda` and `./delivery` (later calls reuse them), then
+ *    `invocations.run(invocation, ...)` runs the library on the screened view
+ *    with this call's `Invocation` in AsyncLocalStorage, so concurrent calls
+ *    never mix. The library calls our inner handler, which returns the
+ *    screened result of the handler already running, builds the event, and
+ *    hands it to `sendEvent`, which marks the `Invocation` handed over and
+ *    gives the event to delivery.
+ * 5. Fallback: if the library (or its import) failed and handed nothing
+ *    over, WARN "moesif logging failed" and deliver an event built here
+ *    (`./fallback-event`, bodies replaced by the marker).
+ * 6. Answer: await the handler's result, then `budget.drain()`: the tracked
+ *    work gets at most `maxWaitMs` more.
+ * 7. Log what delivery dropped or left unconfirmed (counts), and return the
+ *    handler's result.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda'
 import type moesif from 'moesif-aws-lambda'
 import { errorToResponse } from '../http/error-response'
 import { Logger } from '../runtime/logger'
+import { BODY_NOT_LOGGED, bodyNotLoggedMarker, screenBody, withBodiesNotLogged, type BodiesNotLogged, type ScreenedBody } from './bodies'
+import { moesifBudget } from './budget'
+import type { MoesifDelivery } from './delivery'
+import { fallbackEventData, type CallIdentity } from './fallback-event'
 import { maskMoesifEvent } from './masking'
 import type { MoesifSettings, MoesifSettingsLoader } from './settings'
 
@@ -51,34 +94,95 @@ export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string,
 /** An HTTP API handler as `withMoesif` takes and returns it. */
 export type ApiHandler = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>
 
-/** One invocation's hand-off from the inner handler back to the outer one. */
-class Invocation {
-  started = false
-  readonly result: Promise<APIGatewayProxyStructuredResultV2>
-  resolve!: (result: Promise<APIGatewayProxyStructuredResultV2>) => void
+type ApiResult = APIGatewayProxyStructuredResultV2
 
-  constructor() {
+/** One call's state, shared by the outer handler and the library's hooks. */
+class Invocation {
+  /** Set once this call's event went to delivery, from the library or the fallback: never twice. */
+  handedOver = false
+  /** Bodies replaced by the screening, for `metadata.body_not_logged`. */
+  readonly notLogged: BodiesNotLogged = {}
+  /**
+   * What the library sees of the event, taken before the handler runs (which
+   * may rewrite `event.body` or the headers): headers always present, the body
+   * screened.
+   */
+  readonly libraryEvent: ApiEvent
+  /** The handler's result, once {@link start} is called. Never rejects. */
+  readonly result: Promise<ApiResult>
+  /** What the library sees of the result: a status always, the body screened. */
+  readonly libraryResult: Promise<ApiResult>
+  #start!: (result: Promise<ApiResult>) => void
+
+  constructor(
+    event: ApiEvent,
+    readonly context: Context,
+    logBody: boolean
+  ) {
+    const request = this.#screen('request', logBody, () => screenBody(event.body, event.isBase64Encoded))
+    const headers = (event.headers as ApiEvent['headers'] | undefined) ?? {}
+    this.libraryEvent = { ...event, headers: { ...headers }, body: request.body, isBase64Encoded: request.isBase64Encoded }
     this.result = new Promise((resolve) => {
-      this.resolve = resolve
+      this.#start = resolve
     })
+    this.libraryResult = this.result.then((value) => this.#libraryResultOf(value, logBody))
+    // Consumed by the library; if it never loads, a failure here must not become an unhandled rejection.
+    this.libraryResult.catch(() => undefined)
+  }
+
+  /** Hand over the running handler's result. */
+  start(result: Promise<ApiResult>): void {
+    this.#start(result)
+  }
+
+  #libraryResultOf(result: ApiResult, logBody: boolean): ApiResult {
+    if (typeof result === 'object' && result !== null && Boolean(result.statusCode)) {
+      const response = this.#screen('response', logBody, () => screenBody(result.body, result.isBase64Encoded))
+      return { ...result, body: response.body, isBase64Encoded: response.isBase64Encoded }
+    }
+    // Without a status, API Gateway answers 200 with the whole result as a JSON body; the
+    // library would JSON.stringify it itself, unscreened, so that is done (and screened) here.
+    const response = this.#screen('response', logBody, () => {
+      let text: string | undefined
+      try {
+        text = JSON.stringify(result)
+      } catch {
+        return {
+          body: JSON.stringify(bodyNotLoggedMarker(BODY_NOT_LOGGED.unserializable)),
+          isBase64Encoded: false,
+          notLogged: BODY_NOT_LOGGED.unserializable
+        }
+      }
+      return screenBody(text, false)
+    })
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: response.body, isBase64Encoded: false }
+  }
+
+  #screen(part: keyof BodiesNotLogged, logBody: boolean, screen: () => ScreenedBody): ScreenedBody {
+    // Without logBody the library reads no body, so it gets none.
+    if (!logBody) return { body: undefined, isBase64Encoded: false }
+    const screened = screen()
+    if (screened.notLogged !== undefined) this.notLogged[part] = screened.notLogged
+    return screened
   }
 }
 
-const SEND_SETTLED: unique symbol = Symbol('moesif send settled')
-
 /**
- * Wrap an HTTP API handler so every call is reported to Moesif through the
- * real `moesif-aws-lambda`, safely:
- * - the caller gets the handler's result as soon as it is ready plus at most
- *   `maxWaitMs` while the event is sent; a slow send continues in the
- *   background (unref'd timers, so it never holds the process open);
+ * Wrap an HTTP API handler so every call is reported to Moesif, once, through
+ * the real `moesif-aws-lambda` (see the module comment for exactly what is
+ * guaranteed):
+ * - the caller gets the handler's result, at most `maxWaitMs` after it is
+ *   ready; Moesif work still running then goes on in the background (its
+ *   timers are unref'd; a send waiting for the collector's answer keeps its
+ *   connection open for at most 10 s);
  * - a thrown error becomes a JSON response with its real status
  *   (`statusCode` 400-599, else 500): 5xx bodies say only "Internal Server
  *   Error" and the error's name and message are logged; a 4xx shows its message
  *   only when `expose` is true. Moesif records that status;
  * - users and companies come from the Lambda authorizer context (`userId`,
- *   `orgId`); metadata holds only the request id and function name; no session
- *   token is sent; see {@link maskMoesifEvent} for masking.
+ *   `orgId`); metadata holds only the request id and function name (and
+ *   `body_not_logged` when a body was replaced); no session token is sent;
+ *   see {@link maskMoesifEvent} for masking.
  *
  * `settings` is either the settings themselves, used at once, or a loader
  * (such as `() => moesifSettingsFromEnv()`) called on the first call, so a bad
@@ -90,9 +194,10 @@ const SEND_SETTLED: unique symbol = Symbol('moesif send settled')
  * Without an application id Moesif is off: one INFO line is logged when the
  * settings are resolved, and the error-to-status conversion still applies.
  *
- * moesif-aws-lambda writes `applicationId` and `baseUri` into moesifapi's
- * process-global configuration when it is set up, so with several wrapped
- * handlers in one process the last one set up wins.
+ * Each wrapped handler has its own delivery (collector, buffer). The library
+ * still writes `applicationId` and `baseUri` into moesifapi's process-global
+ * configuration, which only its config fetch uses now: with several wrapped
+ * handlers in one process, the last one set up picks the sampling config.
  *
  * @example
  * export const handler = withMoesif(protectedApi, () => moesifSettingsFromEnv(), logger)
@@ -134,13 +239,20 @@ function reporting(respond: ApiHandler, settings: MoesifSettings, logger: Logger
 
   const applicationId = settings.applicationId
   const invocations = new AsyncLocalStorage<Invocation>()
-  // Loaded on the first call, not at init: the library and its dependencies
+  // Both loaded on the first call, not at init: the library and its dependencies
   // cost tens of milliseconds of cold start, and a deployment without an
   // application id never pays them.
-  let reporter: Promise<ReturnType<typeof moesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>>> | undefined
+  let delivery: MoesifDelivery | undefined
+  let deliveryLoaded: Promise<MoesifDelivery> | undefined
+  const loadDelivery = () =>
+    (deliveryLoaded ??= import('./delivery').then(({ MoesifDelivery }) => {
+      delivery = new MoesifDelivery({ applicationId, baseUri: settings.baseUri, logger })
+      return delivery
+    }))
+  let reporter: Promise<ReturnType<typeof moesif<ApiEvent, Context, ApiResult>>> | undefined
   const loadReporter = () =>
-    (reporter ??= import('moesif-aws-lambda').then(({ default: createMoesif }) =>
-      createMoesif<ApiEvent, Context, APIGatewayProxyStructuredResultV2>(
+    (reporter ??= Promise.all([import('moesif-aws-lambda'), loadDelivery()]).then(([{ default: createMoesif }, outbox]) =>
+      createMoesif<ApiEvent, Context, ApiResult>(
         {
           applicationId,
           baseUri: settings.baseUri,
@@ -149,57 +261,63 @@ function reporting(respond: ApiHandler, settings: MoesifSettings, logger: Logger
           identifyCompany: (event) => authorizerValue(event, 'orgId'),
           // The default sends the API key; the request context would leak the authorizer context.
           getSessionToken: () => undefined,
-          getMetadata: (_event, context) => ({ trace_id: context.awsRequestId, function_name: context.functionName }),
+          getMetadata: (_event, context) =>
+            withBodiesNotLogged({ trace_id: context.awsRequestId, function_name: context.functionName }, invocations.getStore()?.notLogged ?? {}) ??
+            {},
           maskContent: (eventData) => maskMoesifEvent(eventData, settings),
           // The library rejects (and, unpatched, crashes on) events without a method.
           skip: (event) => typeof (event.requestContext as Partial<ApiEvent['requestContext']> | undefined)?.http?.method !== 'string',
-          callback: (error) => {
-            if (error === null) return
-            try {
-              logger.warn('moesif event not sent', { errorCode: error.errorCode, errorMessage: error.errorMessage })
-            } catch {
-              // A failing log sink must not reach the library's request promise.
-            }
+          // Step 4: the finished event, once per call.
+          sendEvent: (eventData) => {
+            const invocation = invocations.getStore()
+            if (invocation?.handedOver === true) return undefined
+            if (invocation !== undefined) invocation.handedOver = true
+            return outbox.send(eventData)
           }
         },
-        // Step 4: the library calls this with the event; hand the result back at once.
-        (event, context) => {
-          const result = respond(event, context)
-          const invocation = invocations.getStore()
-          if (invocation !== undefined) {
-            invocation.started = true
-            invocation.resolve(result)
-          }
-          return result
-        }
+        // Step 4: the library calls this with its view of the event; the handler is already running.
+        () => invocations.getStore()?.libraryResult ?? Promise.reject(new Error('withMoesif: no invocation in scope'))
       )
     ))
 
-  return async (event, context) => {
-    // Steps 2 and 3: load the reporter, run the library with this call's Invocation in scope.
-    const invocation = new Invocation()
-    let sending: Promise<unknown>
+  /** Steps 4 and 5; never rejects. */
+  const report = async (invocation: Invocation): Promise<void> => {
     try {
       const reported = await loadReporter()
-      sending = Promise.resolve(invocations.run(invocation, () => reported(event, context)))
+      await invocations.run(invocation, () => reported(invocation.libraryEvent, invocation.context))
+      return
     } catch (error) {
-      sending = Promise.reject(error)
+      warnSafely(logger, 'moesif logging failed', { error: describeError(error) })
     }
-    const sent: Promise<typeof SEND_SETTLED> = sending.then(
-      () => SEND_SETTLED,
-      (error: unknown) => {
-        logger.warn('moesif logging failed', { error: describeError(error) })
-        return SEND_SETTLED
-      }
-    )
-    // Steps 5 and 6: the handler's result against the send, and the fallback.
-    const first = await Promise.race([invocation.result, sent])
-    let result: APIGatewayProxyStructuredResultV2
-    if (first !== SEND_SETTLED) result = first
-    else if (invocation.started) result = await invocation.result
-    else result = await respond(event, context) // the library failed before calling the handler
-    // Step 7: give the send its bounded chance.
-    if (settings.maxWaitMs > 0) await settledOrTimeout(sent, settings.maxWaitMs)
+    if (invocation.handedOver) return
+    invocation.handedOver = true
+    try {
+      const event = invocation.libraryEvent
+      const eventData = fallbackEventData(event, invocation.context, await invocation.result, identify(event), settings)
+      if (eventData !== undefined) await (await loadDelivery()).send(eventData)
+    } catch (error) {
+      warnSafely(logger, 'moesif fallback event not sent', { error: describeError(error) })
+    }
+  }
+
+  return async (event, context) => {
+    // Step 2.
+    const budget = moesifBudget(settings.maxWaitMs)
+    if (delivery !== undefined) budget.track(delivery.retryBuffered())
+    // Step 3: the library's view of the event first, then the handler.
+    const invocation = new Invocation(event, context, settings.logBody)
+    invocation.start(respond(event, context))
+    // Steps 4 and 5.
+    budget.track(report(invocation))
+    // Step 6.
+    const result = await invocation.result
+    await budget.drain()
+    // Step 7.
+    try {
+      delivery?.reportDrops()
+    } catch {
+      // A failing log sink must not fail the call.
+    }
     return result
   }
 }
@@ -213,22 +331,31 @@ function authorizerValue(event: ApiEvent, key: 'userId' | 'orgId'): string | und
   return undefined
 }
 
-function settledOrTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    timer.unref()
-    void promise.then(() => {
-      clearTimeout(timer)
-      resolve()
-    })
-  })
+/** For the fallback event: each field on its own, so one that cannot be read costs only itself. */
+function identify(event: ApiEvent): CallIdentity {
+  const read = (key: 'userId' | 'orgId'): string | undefined => {
+    try {
+      return authorizerValue(event, key)
+    } catch {
+      return undefined
+    }
+  }
+  return { userId: read('userId'), companyId: read('orgId') }
 }
 
-async function respondSafely(handler: ApiHandler, event: ApiEvent, context: Context, logger: Logger): Promise<APIGatewayProxyStructuredResultV2> {
+async function respondSafely(handler: ApiHandler, event: ApiEvent, context: Context, logger: Logger): Promise<ApiResult> {
   try {
     return await handler(event, context)
   } catch (error) {
     return errorToResponse(error, context.awsRequestId, logger)
+  }
+}
+
+function warnSafely(logger: Logger, message: string, extra: Record<string, unknown>): void {
+  try {
+    logger.warn(message, extra)
+  } catch {
+    // A failing log sink must not reach the caller.
   }
 }
 
