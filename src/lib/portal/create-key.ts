@@ -13,6 +13,8 @@ import { loadPortalConfig } from './portal-config'
 import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
 import { createBilling, type KeyHolder } from '../billing/billing'
 import { loadBillingConfig } from '../billing/billing-config'
+import { createMoesifProfileUpdater } from '../moesif/profiles'
+import { moesifSettingsFromEnv } from '../moesif/settings'
 
 /** What `createKey` needs; passed in so tests can hand it real parts on loopback. */
 export interface CreateKeyDeps {
@@ -121,6 +123,7 @@ export async function createKeyDepsFromEnv(env: Env, logger: Logger): Promise<Cr
   }
   const maxActiveKeys = readWholeNumber(env, 'MAX_ACTIVE_KEYS_PER_COMPANY', 100, 1, 10_000)
   const billing = await createBilling(loadBillingConfig(env))
+  const updateProfiles = createMoesifProfileUpdater(moesifSettingsFromEnv(env), logger)
   return {
     maxActiveKeys,
     holderForNewKey: billing.holderForNewKey,
@@ -136,6 +139,14 @@ export async function createKeyDepsFromEnv(env: Env, logger: Logger): Promise<Cr
         orgId: holder.owner.companyId,
         userId: holder.owner.userId,
         plan: holder.plan?.subscriptionId
+      })
+      // Bounded by MOESIF_MAX_WAIT_MS and never throws: analytics must not cost the customer a key.
+      await updateProfiles({
+        companyId: holder.owner.companyId,
+        userId: holder.owner.userId,
+        email: holder.email,
+        portalUserId: holder.portalUserId,
+        plan: holder.plan
       })
     }
   }
