@@ -4,7 +4,7 @@ import { createServer } from 'node:net'
  * A TCP port that is free on 127.0.0.1 right now (listen on 0, read it, close).
  *
  * @example
- * process.env.LAMBDA_PORT = String(await freePort())
+ * process.env.PORT = String(await freePort())
  */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { mintIdToken } from './identity-provider'
 import { ensureLocalState } from './local-state'
+import { printable } from './printable'
 import { startLocalStack } from './stack-process'
 
 /**
@@ -24,7 +25,7 @@ const REQUESTS_PER_PHASE = Number(process.env.LOAD_REQUESTS_PER_PHASE ?? 800)
 const KEYS = 10
 
 const say = (message: string): void => {
-  process.stderr.write(`[load] ${message}\n`)
+  process.stderr.write(`[load] ${printable(message)}\n`)
 }
 
 function rssMiB(pid: number): number {

@@ -1,7 +1,9 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb'
 import dynalite from 'dynalite'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { KEY_TABLE_SCHEMA } from '../lib/store/key-table'
+import { refuseForeignRequest } from './loopback-guard'
 
 /** A dynalite server on 127.0.0.1. */
 export interface LocalDynamoDb {
@@ -19,6 +21,14 @@ export interface LocalDynamoDb {
  */
 export async function startLocalDynamoDb(options: { path?: string; port?: number } = {}): Promise<LocalDynamoDb> {
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+  // dynalite takes any credentials and answers CORS preflights for any origin: programs on this
+  // machine only, so no web page (cross-site or through DNS rebinding) can read or change the key table.
+  const serve = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>
+  server.removeAllListeners('request')
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (refuseForeignRequest(req, res, 'programs')) return
+    for (const listener of serve) listener.call(server, req, res)
+  })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve())

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util'
 import { mintIdToken } from './identity-provider'
 import { ensureLocalState } from './local-state'
+import { printable } from './printable'
+import { stateFolderGitProblem } from './state-lock'
 
 /**
  * `npm run -s portal-token -- --sub <id> --email <email> [--org <company>]`
@@ -9,6 +11,9 @@ import { ensureLocalState } from './local-state'
  * identity provider that `npm start` trusts. Everything else goes to stderr.
  */
 const USAGE = 'usage: npm run -s portal-token -- --sub <user id> [--email <email>] [--org <company id>] [--expires-in <seconds>]'
+
+/** A message on stderr, made printable: it may quote what was typed. */
+const complain = (message: string): void => console.error(`portal-token: ${printable(message)}`)
 
 async function main(): Promise<void> {
   let values
@@ -24,7 +29,8 @@ async function main(): Promise<void> {
       strict: true
     }))
   } catch (error) {
-    console.error(`portal-token: ${(error as Error).message}\n${USAGE}`)
+    complain((error as Error).message)
+    console.error(USAGE)
     process.exit(2)
   }
   if (values.help === true) {
@@ -32,15 +38,23 @@ async function main(): Promise<void> {
     return
   }
   if (values.sub === undefined || values.sub.trim() === '') {
-    console.error(`portal-token: --sub is required\n${USAGE}`)
+    complain('--sub is required')
+    console.error(USAGE)
     process.exit(2)
   }
   const expires = values['expires-in'] === undefined ? 3600 : Number(values['expires-in'])
   if (!Number.isSafeInteger(expires) || expires < 1) {
-    console.error('portal-token: --expires-in must be a positive whole number of seconds')
+    complain('--expires-in must be a positive whole number of seconds')
     process.exit(2)
   }
-  const state = await ensureLocalState(process.env.LOCAL_STATE_DIR || '.local', (m) => console.error(m))
+  // No lock: a running stack holds it, and this only reads (or, the first time, writes) the secrets.
+  const stateDir = process.env.LOCAL_STATE_DIR || '.local'
+  const gitProblem = stateFolderGitProblem(stateDir)
+  if (gitProblem !== undefined) {
+    complain(gitProblem)
+    process.exit(1)
+  }
+  const state = await ensureLocalState(stateDir, (m) => console.error(printable(m)))
   const token = await mintIdToken(state.identityProvider, {
     sub: values.sub,
     email: values.email,

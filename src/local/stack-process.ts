@@ -42,22 +42,67 @@ export async function startLocalStack(
 
 class PortTakenError extends Error {}
 
+/** The environment every local command starts from: nothing of the caller's shell but PATH and HOME. */
+function cleanEnv(stateDir: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? tmpdir(),
+    LOCAL_STATE_DIR: stateDir,
+    // No rebuild-on-change: an edit elsewhere in the tree must not swap bundles under a running test.
+    ESBUILD_WATCH_PATTERN: '.no-watch'
+  }
+}
+
+/** How a local command ended. */
+export interface LocalCommandResult {
+  /** The exit code; `null` when it was killed (after `timeoutMs`, or by a signal). */
+  readonly code: number | null
+  /** What it printed on stdout (portal-token: the token only). */
+  readonly stdout: string
+  /** What it printed on stderr (start.ts: every `[local]` line). */
+  readonly stderr: string
+  /** How long it ran. */
+  readonly ms: number
+}
+
+/**
+ * Run one of the local tools (`src/local/start.ts`, `src/local/portal-token.ts`)
+ * the way npm runs it, in the same clean environment as {@link startLocalStack}
+ * with `env` over it, and wait for it to end; after `timeoutMs` it is killed
+ * (code `null`). For the starts that must fail fast, and for commands used
+ * beside a running stack.
+ *
+ * @example
+ * const result = await runLocalCommand('src/local/start.ts', [], { PORTAL_ORIGINS: '*' }, { stateDir, timeoutMs: 30_000 })
+ */
+export async function runLocalCommand(
+  entry: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { stateDir: string; timeoutMs: number }
+): Promise<LocalCommandResult> {
+  const started = performance.now()
+  const child = spawn(process.execPath, ['scripts/run-ts.mjs', entry, ...args], {
+    cwd: process.cwd(),
+    env: { ...cleanEnv(options.stateDir), ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)))
+  clearTimeout(timer)
+  return { code, stdout, stderr, ms: performance.now() - started }
+}
+
 async function startOnce(env: Record<string, string>, stateDir: string, readyTimeoutMs: number): Promise<LocalStack> {
   const port = await freePort()
-  const lambdaPort = await freePort()
   let output = ''
   const child: ChildProcess = spawn(process.execPath, ['scripts/run-ts.mjs', 'src/local/start.ts'], {
     cwd: process.cwd(),
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? tmpdir(),
-      LOCAL_STATE_DIR: stateDir,
-      // No rebuild-on-change: an edit elsewhere in the tree must not swap bundles under a running test.
-      ESBUILD_WATCH_PATTERN: '.no-watch',
-      PORT: String(port),
-      LAMBDA_PORT: String(lambdaPort),
-      ...env
-    },
+    env: { ...cleanEnv(stateDir), PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))

@@ -10,25 +10,26 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { ConfigError, HttpError } from '../../src/lib/runtime/errors'
 import { loadPortalConfig } from '../../src/lib/portal/portal-config'
 import { createPortalTokenVerifier } from '../../src/lib/portal/portal-identity'
-import { LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, startJwksServer, type JwksServer } from '../../src/local/identity-provider'
 import { ensureLocalState } from '../../src/local/local-state'
 import { loadLocalLoginDeps, localLogin, parseLocalLoginRequest } from '../../src/local/local-login'
 import { httpApiEvent, lambdaContext } from '../support/events'
+import { LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, startTestIdentityProvider, type TestIdentityProvider } from '../support/identity-provider'
 import { useProcessEnv } from '../support/process-env'
 
 const NOW = 1_700_000_000
 let stateDir: string
-let jwks: JwksServer
+let idp: TestIdentityProvider
 let env: Record<string, string>
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), 'dpk-login-'))
   const state = await ensureLocalState(stateDir)
-  jwks = await startJwksServer([state.identityProvider.publicJwk])
-  env = { PORTAL_ISSUER: LOCAL_IDP_ISSUER, PORTAL_AUDIENCE: LOCAL_IDP_AUDIENCE, PORTAL_JWKS_URI: jwks.jwksUri, LOCAL_STATE_DIR: stateDir }
+  // The key pair npm start keeps in the state folder, served like the stack serves it.
+  idp = await startTestIdentityProvider({ keys: state.identityProvider })
+  env = { ...idp.env, LOCAL_STATE_DIR: stateDir }
 })
 afterAll(async () => {
-  await jwks?.close()
+  await idp?.close()
 })
 afterEach(() => {
   vi.unstubAllEnvs()
@@ -123,6 +124,8 @@ describe('local-login handler (the local-stage export)', () => {
   it('answers errors as { message, code, requestId }', async () => {
     // Prepare: a stack that trusts Auth0, not the local identity provider.
     useProcessEnv({ PORTAL_ISSUER: 'https://tenant.eu.auth0.com/', PORTAL_AUDIENCE: 'client' })
+    // The stack's port, as config/local-functions.cjs sets it: the handler answers only its own page there.
+    vi.stubEnv('LOCAL_STACK_PORT', '3000')
     vi.resetModules()
     const { setLogSink } = await import('../../src/lib/runtime/logger')
     const lines: string[] = []
@@ -130,7 +133,10 @@ describe('local-login handler (the local-stage export)', () => {
     const { handler } = await import('../../src/local/handlers/local-login')
 
     // Act
-    const event = { ...httpApiEvent({ method: 'POST', path: '/local/login' }), body: '{"sub":"auth0|alice"}' }
+    const event = {
+      ...httpApiEvent({ method: 'POST', path: '/local/login', headers: { host: '127.0.0.1:3000' }, sourceIp: '127.0.0.1' }),
+      body: '{"sub":"auth0|alice"}'
+    }
     const response = await handler(event, lambdaContext({ awsRequestId: 'req-login' }) as Parameters<typeof handler>[1]).finally(restore)
 
     // Assess

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { configMiddleware } from '../../lib/runtime/config-middleware'
 import { httpErrorsMiddleware } from '../../lib/http/http-errors-middleware'
 import { Logger } from '../../lib/runtime/logger'
+import { localOnly } from '../loopback-guard'
 import { loadLocalLoginDeps, localLogin } from '../local-login'
 
 const logger = new Logger({ service: 'local-login' })
@@ -12,6 +13,8 @@ const config = configMiddleware({ load: loadLocalLoginDeps })
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorsMiddleware(logger))
+  // Only this machine's own page and programs: see src/local/loopback-guard.ts.
+  .use(localOnly())
   .use(config)
   .handler(async (event, context) => {
     logger.setPersistentKeys({ requestId: context.awsRequestId })

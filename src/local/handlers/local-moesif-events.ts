@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { configMiddleware } from '../../lib/runtime/config-middleware'
 import { httpErrorsMiddleware } from '../../lib/http/http-errors-middleware'
 import { Logger } from '../../lib/runtime/logger'
+import { localOnly } from '../loopback-guard'
 import { loadMoesifEventsFeedDeps, recentMoesifEvents } from '../moesif-events-feed'
 
 const logger = new Logger({ service: 'local-moesif-events' })
@@ -12,5 +13,7 @@ const config = configMiddleware({ load: (env) => loadMoesifEventsFeedDeps(env) }
 
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(httpErrorsMiddleware(logger))
+  // Only this machine's own page and programs: see src/local/loopback-guard.ts.
+  .use(localOnly())
   .use(config)
   .handler(async () => recentMoesifEvents(config.current()))
