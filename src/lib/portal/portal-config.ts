@@ -37,12 +37,20 @@ function providerDefaults(env: Env): { issuer?: string; jwksUri?: string; audien
       const domain = readEnv(env, 'AUTH0_DOMAIN')
       if (domain === undefined) throw new ConfigError('AUTH0_DOMAIN', 'set when AUTH_PROVIDER=Auth0 (for example your-tenant.us.auth0.com)')
       const host = domain.replace(/^https?:\/\//, '').replace(/\/+$/, '')
+      // A bare host name (the reference's form): no path, port, credentials or spaces.
+      if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/.test(host)) {
+        throw new ConfigError('AUTH0_DOMAIN', 'a host name such as your-tenant.us.auth0.com')
+      }
       return { issuer: `https://${host}/`, jwksUri: `https://${host}/.well-known/jwks.json`, audience: readEnv(env, 'AUTH0_CLIENT_ID') }
     }
     case 'okta': {
       const orgUrl = readEnv(env, 'OKTA_ORG_URL')
       if (orgUrl === undefined) throw new ConfigError('OKTA_ORG_URL', 'set when AUTH_PROVIDER=Okta (for example https://your-org.okta.com)')
       const parsed = parseHttpsUrl(orgUrl, 'OKTA_ORG_URL')
+      // The reference appends /oauth2/default itself: a URL that already has it would double it.
+      if (parsed.pathname.includes('/oauth2')) {
+        throw new ConfigError('OKTA_ORG_URL', 'the Okta org URL without /oauth2/... (for example https://your-org.okta.com)')
+      }
       const base = `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}/oauth2/default`
       return { issuer: base, jwksUri: `${base}/v1/keys`, audience: readEnv(env, 'OKTA_CLIENT_ID') }
     }

@@ -131,3 +131,27 @@ describe('loadPortalConfig: generic settings', () => {
     expectConfigError(() => loadPortalConfig({ ...GENERIC, PORTAL_COMPANY_ID_CLAIM: '__proto__' }), 'PORTAL_COMPANY_ID_CLAIM')
   })
 })
+
+describe('loadPortalConfig: provider settings are checked themselves', () => {
+  it.each([
+    ['AUTH0_DOMAIN with a space', { AUTH_PROVIDER: 'Auth0', AUTH0_DOMAIN: 'acme auth0.com', AUTH0_CLIENT_ID: 'c' }, 'AUTH0_DOMAIN'],
+    ['AUTH0_DOMAIN with only a scheme', { AUTH_PROVIDER: 'Auth0', AUTH0_DOMAIN: 'https://', AUTH0_CLIENT_ID: 'c' }, 'AUTH0_DOMAIN'],
+    ['AUTH0_DOMAIN with a path', { AUTH_PROVIDER: 'Auth0', AUTH0_DOMAIN: 'acme.auth0.com/x', AUTH0_CLIENT_ID: 'c' }, 'AUTH0_DOMAIN'],
+    [
+      'OKTA_ORG_URL with /oauth2/default already',
+      { AUTH_PROVIDER: 'Okta', OKTA_ORG_URL: 'https://acme.okta.com/oauth2/default', OKTA_CLIENT_ID: 'c' },
+      'OKTA_ORG_URL'
+    ]
+  ])('refuses %s, naming %s', (_name, env, variable) => {
+    expect(() => loadPortalConfig(env)).toThrow(expect.objectContaining({ variable }))
+  })
+
+  it('still accepts the reference forms, with or without a scheme', () => {
+    expect(loadPortalConfig({ AUTH_PROVIDER: 'Auth0', AUTH0_DOMAIN: 'https://acme.eu.auth0.com/', AUTH0_CLIENT_ID: 'c' }).issuer).toBe(
+      'https://acme.eu.auth0.com/'
+    )
+    expect(loadPortalConfig({ AUTH_PROVIDER: 'Okta', OKTA_ORG_URL: 'https://acme.okta.com', OKTA_CLIENT_ID: 'c' }).issuer).toBe(
+      'https://acme.okta.com/oauth2/default'
+    )
+  })
+})
