@@ -51,6 +51,17 @@ const localFunctions = () => ({
     description: 'Local stage only: the events the local Moesif collector received',
     environment: { LOCAL_STACK_PORT: stackPort() },
     events: [{ httpApi: { method: 'GET', path: '/local/moesif-events' } }]
+  },
+  localStripe: {
+    handler: 'src/local/handlers/local-stripe.handler',
+    description: 'Local stage only: stripe mode in the key console (subscribe and cancel at the local Stripe stand-in)',
+    // The stand-in's lock lives in the state folder: it tells whether STRIPE_API_BASE is the stand-in npm start runs.
+    environment: { LOCAL_STATE_DIR: resolve(process.env.LOCAL_STATE_DIR || '.local'), LOCAL_STACK_PORT: stackPort() },
+    events: [
+      { httpApi: { method: 'GET', path: '/local/stripe' } },
+      { httpApi: { method: 'POST', path: '/local/stripe/subscribe' } },
+      { httpApi: { method: 'POST', path: '/local/stripe/cancel' } }
+    ]
   }
 })
 

@@ -56,7 +56,7 @@ describe('serverless package (stage prod)', () => {
       expect(functionsOf(packaged.template)).not.toContain(name)
       expect(Object.keys(packaged.zips)).not.toContain(`${name}.zip`)
     }
-    expect(packaged.templateText).not.toMatch(/local-console|local-login|local-moesif-events|LOCAL_STATE_DIR|LOCAL_CONSOLE_DIR/)
+    expect(packaged.templateText).not.toMatch(/local-console|local-login|local-moesif-events|local-stripe|LOCAL_STATE_DIR|LOCAL_CONSOLE_DIR/)
   })
 
   it('runs every function on nodejs22.x or newer', () => {

@@ -12,6 +12,8 @@ import { ensureLocalState } from './local-state'
 import { ensureKeyTable, startLocalDynamoDb } from './local-dynamodb'
 import { describeMoesifEvent, startMoesifCollector } from './moesif-collector'
 import { installOfflineHooks, summarizeServerlessError } from './offline-hooks'
+import { planLocalStripe } from './local-stripe-settings'
+import { startStripeForStack } from './local-stripe-stand-in'
 import { printable } from './printable'
 import { describeUnknownSetting, projectSettingNames, unknownSettings } from './setting-names'
 import { acquireStackLock, stateFolderGitProblem } from './state-lock'
@@ -119,6 +121,8 @@ async function main(): Promise<void> {
   moesifSettingsFromEnv(
     localCollector ? { ...process.env, MOESIF_APPLICATION_ID: 'local-collector', MOESIF_BASE_URI: 'http://127.0.0.1' } : process.env
   )
+  // APP_PAYMENT_PROVIDER=stripe: the local Stripe stand-in, unless STRIPE_API_BASE names another Stripe.
+  const stripePlan = planLocalStripe(process.env)
 
   if (localIdentityProvider) {
     const jwks = await startJwksServer([state.identityProvider.publicJwk])
@@ -144,6 +148,8 @@ async function main(): Promise<void> {
   process.env.KEYS_TABLE ||= 'dev-portal-keys-local-keys'
   const table = await ensureKeyTable(process.env.DYNAMODB_ENDPOINT as string, process.env.KEYS_TABLE)
   say(`key table ${process.env.KEYS_TABLE}: ${table}`)
+
+  const stripe = await startStripeForStack(stripePlan, { stateDir, stackUrl: baseUrl, say, env: process.env })
 
   // A build folder of this process's own: a concurrent `serverless package` or a second stack must not clean it.
   process.env.ESBUILD_WORK_FOLDER ??= `.esbuild-local-${process.pid}`
@@ -171,7 +177,11 @@ async function main(): Promise<void> {
   installOfflineHooks(bin, {
     httpPort: port,
     allowedOrigins,
-    onHttpListening: () => (ready = true),
+    onHttpListening: () => {
+      ready = true
+      // Webhooks made while the stack started were held back: they go now.
+      stripe?.stackListening()
+    },
     onError: (error) => {
       if (process.env.LOG_LEVEL === 'DEBUG' && error instanceof Error) process.stderr.write(`${error.stack ?? error.message}\n`)
       fail(`serverless offline: ${summarizeServerlessError(error instanceof Error ? error.message : String(error))}`)

@@ -64,6 +64,19 @@ function readLock(path: string): StackLockInfo | undefined {
 }
 
 /**
+ * The stack that holds the state folder `dir` right now (its lock names a
+ * live process), or `undefined` when none does. For the commands that drive
+ * a running stack (`npm run -s stripe`); they take no lock.
+ *
+ * @example
+ * const stack = findRunningStack('.local') // { pid: 4242, url: 'http://127.0.0.1:3000', startedAt: '...' }
+ */
+export function findRunningStack(dir: string): StackLockInfo | undefined {
+  const holder = readLock(join(dir, LOCK_FILE))
+  return holder !== undefined && processAlive(holder.pid) ? holder : undefined
+}
+
+/**
  * Take the state folder's lock for this process (creating the folder, 0700,
  * if needed): `stack.lock`, created exclusively, holding the pid and `url`.
  * A lock whose process is gone (killed with SIGKILL, say) or that cannot be
@@ -112,8 +125,8 @@ export function acquireStackLock(dir: string, options: { url: string; pid?: numb
   throw new Error(`could not take the lock ${path}`)
 }
 
-/** The files the local tools write into the state folder, which must all be git-ignored. */
-const STATE_FILES = ['jwt-secret', 'identity-provider.json', join('dynamodb', 'CURRENT'), LOCK_FILE]
+/** The files the local tools write into the state folder, which must all be git-ignored (stripe.json: the Stripe stand-in's key and webhook secret). */
+const STATE_FILES = ['jwt-secret', 'identity-provider.json', join('dynamodb', 'CURRENT'), LOCK_FILE, 'stripe.json']
 
 /**
  * Why the state folder must not be used, or `undefined` when it may: a

@@ -68,7 +68,7 @@ describe('6: only the stack own page and programs may use /local/* and the conso
 
   it('DNS rebinding (a Host of the attacker that resolves to 127.0.0.1) gets 403', async () => {
     const port = new URL(stack.baseUrl).port
-    for (const path of ['/local/login', '/', '/local/console.js', '/local/moesif-events']) {
+    for (const path of ['/local/login', '/', '/local/console.js', '/local/moesif-events', '/local/stripe']) {
       const method = path === '/local/login' ? 'POST' : 'GET'
       const answer = await send(
         { url: `${stack.baseUrl}${path}` },

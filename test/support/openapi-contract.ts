@@ -21,11 +21,14 @@ export const LOCAL_ONLY_ROUTES: readonly string[] = Object.freeze([
   'GET /local/console.js',
   'GET /local/console.css',
   'POST /local/login',
-  'GET /local/moesif-events'
+  'GET /local/moesif-events',
+  'GET /local/stripe',
+  'POST /local/stripe/subscribe',
+  'POST /local/stripe/cancel'
 ])
 
 /** The local-only functions, by the name their zip and CloudFormation resource take. */
-export const LOCAL_ONLY_FUNCTIONS: readonly string[] = Object.freeze(['localConsole', 'localLogin', 'localMoesifEvents'])
+export const LOCAL_ONLY_FUNCTIONS: readonly string[] = Object.freeze(['localConsole', 'localLogin', 'localMoesifEvents', 'localStripe'])
 
 /** `METHOD /path` for every operation in a document, e.g. `DELETE /keys/{keyId}`. */
 export function documentedRoutes(document: OpenApiDocument = OPENAPI_DOCUMENT): string[] {

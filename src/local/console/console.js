@@ -12,11 +12,13 @@ const state = {
   /** The portal ID token of the signed-in dev user. */
   idToken: undefined,
   companyId: undefined,
+  /** The signed-in dev user's email (stripe mode finds the customer by it). */
+  email: undefined,
   /** Keys created in this tab: keyId -> { apikey, label }. The only place a key is kept, so it can be called with. */
   sessionKeys: new Map()
 }
 
-/** One API call. `token` goes in the Authorization header; the body is parsed when it is JSON. */
+/** One API call. `token` goes in the Authorization header; the body is parsed when it is JSON; `headers` are the response's. */
 async function call(method, path, { token, body, headers = {} } = {}) {
   const init = { method, headers: { ...headers }, cache: 'no-store' }
   if (token !== undefined) init.headers.authorization = `Bearer ${token}`
@@ -32,7 +34,7 @@ async function call(method, path, { token, body, headers = {} } = {}) {
   } catch {
     json = undefined
   }
-  return { status: response.status, ok: response.ok, json, text }
+  return { status: response.status, ok: response.ok, json, text, headers: response.headers }
 }
 
 function showError(message) {
@@ -82,18 +84,23 @@ async function signIn(event) {
   signOut()
   state.idToken = result.json.idToken
   state.companyId = result.json.companyId
+  state.email = result.json.email ?? undefined
   $('session').textContent = `Signed in as ${result.json.userId} (company ${result.json.companyId}) until ${when(result.json.expiresAt)}.`
   $('sign-out').hidden = false
   $('company-name').textContent = result.json.companyId
   $('keys-section').hidden = false
   $('call-section').hidden = false
+  await refreshBilling()
   await refreshKeys()
 }
 
 function signOut() {
   state.idToken = undefined
   state.companyId = undefined
+  state.email = undefined
   state.sessionKeys.clear()
+  $('billing-section').hidden = true
+  $('billing-status').textContent = ''
   hideNewKey()
   renderKeyChoices()
   $('key-rows').replaceChildren()
@@ -103,6 +110,92 @@ function signOut() {
   $('call-section').hidden = true
   $('whoami-result').hidden = true
   resetMoesif('Call the API to see the event the local Moesif collector captured.')
+}
+
+// Billing (APP_PAYMENT_PROVIDER=stripe) ---------------------------------------------
+// The stack says its mode at GET /local/stripe; with the local Stripe stand-in,
+// Subscribe and Cancel act for the signed-in user's email, and answer once the
+// stand-in has delivered the webhooks to the stack.
+
+async function refreshBilling() {
+  const result = await call('GET', '/local/stripe', { token: state.idToken })
+  if (!result.ok) {
+    // Stripe mode, with the stand-in not answering (503), say.
+    $('billing-section').hidden = false
+    $('subscribe-form').hidden = true
+    $('billing-note').textContent = failure('Reading the billing status', result)
+    return
+  }
+  const mode = result.json
+  $('billing-section').hidden = mode.provider !== 'stripe'
+  if (mode.provider !== 'stripe') return
+  $('subscribe-form').hidden = !mode.standIn || state.email === undefined
+  if (!mode.standIn) {
+    $('billing-note').textContent =
+      `Stripe mode against ${mode.apiBase}: subscribe in that Stripe account. Keys belong to the Stripe customer with your email.`
+    return
+  }
+  if (state.email === undefined) {
+    $('billing-note').textContent = 'Stripe mode: sign in with an email, the one Stripe knows the customer by.'
+    return
+  }
+  $('billing-note').textContent =
+    `Stripe mode with the local stand-in: keys belong to the Stripe customer with the email ${state.email}, and need an active subscription.`
+  const select = $('billing-price')
+  if (select.options.length === 0) {
+    select.replaceChildren(
+      ...mode.prices.map((price) => {
+        const option = document.createElement('option')
+        option.value = price.id
+        option.textContent = price.label
+        return option
+      })
+    )
+  }
+  const customer = mode.customer
+  if (!customer) {
+    $('billing-status').textContent = `No Stripe customer has ${state.email} yet: Subscribe creates one.`
+    return
+  }
+  // Keys are the customer's in stripe mode.
+  $('company-name').textContent = customer.id
+  const live = customer.subscriptions.filter((subscription) => subscription.status !== 'canceled')
+  $('billing-status').textContent =
+    live.length === 0
+      ? `Customer ${customer.id}: no subscription.`
+      : `Customer ${customer.id}: ${live.map((subscription) => `${subscription.id} (${subscription.status}, ${subscription.priceIds.join(', ')})`).join('; ')}.`
+}
+
+/** A sentence about webhooks that did not reach the stack, or ''. */
+function webhookProblems(webhooks) {
+  const missed = webhooks.filter((webhook) => !webhook.delivered)
+  return missed.length === 0 ? '' : ` Webhook not delivered: ${missed.map((webhook) => `${webhook.type} (${webhook.detail})`).join('; ')}.`
+}
+
+async function subscribe(event) {
+  const priceId = String(new FormData(event.target).get('priceId') ?? '')
+  const result = await call('POST', '/local/stripe/subscribe', { token: state.idToken, body: { priceId } })
+  if (!result.ok) throw new Error(failure('Subscribing', result))
+  await refreshBilling()
+  const { customerId, subscriptionId, status, webhooks } = result.json
+  $('billing-status').textContent = `Subscribed: customer ${customerId}, subscription ${subscriptionId} (${status}).${webhookProblems(webhooks)}`
+  await refreshKeys()
+}
+
+async function cancelSubscription() {
+  const result = await call('POST', '/local/stripe/cancel', { token: state.idToken })
+  if (!result.ok) throw new Error(failure('Canceling', result))
+  await refreshBilling()
+  const { customerId, canceled, webhooks } = result.json
+  const missed = webhookProblems(webhooks)
+  const ids = canceled.map((subscription) => subscription.subscriptionId).join(', ')
+  $('billing-status').textContent =
+    canceled.length === 0
+      ? `Customer ${customerId} has no subscription to cancel.`
+      : missed === ''
+        ? `Canceled ${ids}: the webhook revoked the keys of customer ${customerId}.`
+        : `Canceled ${ids} of customer ${customerId}.${missed}`
+  await refreshKeys()
 }
 
 // 2. Keys --------------------------------------------------------------------
@@ -211,11 +304,16 @@ async function callWhoami(event) {
   const callId = crypto.randomUUID()
   resetMoesif('Waiting for the Moesif event…')
   const result = await call('GET', '/v1/whoami', { token: apikey, headers: { 'x-console-call-id': callId } })
+  // Set by a Moesif governance rule that blocked the call (src/lib/moesif/governance.ts): the rule's id.
+  const blockedBy = result.headers.get('x-moesif-blocked-by')
   $('whoami-status').textContent = String(result.status)
   $('whoami-status').className = `status ${result.ok ? 'ok' : 'denied'}`
+  $('whoami-blocked-by').textContent = blockedBy ?? ''
+  $('whoami-blocked').hidden = blockedBy === null
   $('whoami-body').textContent = result.json === undefined ? result.text : JSON.stringify(result.json, null, 2)
+  $('whoami-headers').replaceChildren(...headerRows([...result.headers]))
   $('whoami-result').hidden = false
-  if (result.status === 401 || result.status === 403) {
+  if (blockedBy === null && (result.status === 401 || result.status === 403)) {
     resetMoesif('No Moesif event: API Gateway answered for the authorizer, which refused the key, so the API (and Moesif with it) never ran.')
     return
   }
@@ -229,6 +327,17 @@ function resetMoesif(note) {
 }
 
 const headerOf = (headers, name) => Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1]
+
+/** Table rows for [name, value] pairs, sorted by name. */
+function headerRows(entries) {
+  return entries
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => {
+      const tr = document.createElement('tr')
+      tr.append(cell(name, 'mono'), cell(String(value), 'mono'))
+      return tr
+    })
+}
 
 async function showMoesifEvent(callId) {
   // The client sends in the background (at most MOESIF_MAX_WAIT_MS inline), so poll briefly.
@@ -256,14 +365,8 @@ function renderMoesifEvent(event) {
   $('moesif-call').textContent = `${event.request.verb} ${new URL(event.request.uri, window.location.href).pathname} → ${event.response.status}`
   $('moesif-company').textContent = event.company_id ?? '(none)'
   $('moesif-user').textContent = event.user_id ?? '(none)'
-  const rows = Object.entries(event.request.headers ?? {})
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]) => {
-      const tr = document.createElement('tr')
-      tr.append(cell(name, 'mono'), cell(String(value), 'mono'))
-      return tr
-    })
-  $('moesif-headers').replaceChildren(...rows)
+  $('moesif-blocked-by').textContent = event.blocked_by ?? '(not blocked)'
+  $('moesif-headers').replaceChildren(...headerRows(Object.entries(event.request.headers ?? {})))
   $('moesif-raw').textContent = JSON.stringify(event, null, 2)
   $('moesif-note').hidden = true
   $('moesif-event').hidden = false
@@ -273,6 +376,8 @@ function renderMoesifEvent(event) {
 
 $('sign-in-form').addEventListener('submit', guarded(signIn))
 $('sign-out').addEventListener('click', () => signOut())
+$('subscribe-form').addEventListener('submit', guarded(subscribe))
+$('cancel-subscription').addEventListener('click', guarded(cancelSubscription))
 $('create-form').addEventListener('submit', guarded(createKey))
 $('copy-key').addEventListener('click', guarded(copyKey))
 $('hide-key').addEventListener('click', () => hideNewKey())
