@@ -31,6 +31,7 @@ module.exports.jwtVerifyKeySsmParameter = () => setting('JWT_VERIFY_KEY_SSM_PARA
 module.exports.jwtSecretArn = () => setting('JWT_SECRET_ARN')
 module.exports.stripeApiKeySsmParameter = () => setting('STRIPE_API_KEY_SSM_PARAMETER')
 module.exports.stripeWebhookSecretSsmParameter = () => setting('STRIPE_WEBHOOK_SECRET_SSM_PARAMETER')
+module.exports.moesifManagementTokenSsmParameter = () => setting('MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER')
 
 // API Gateway caches an authorizer answer per key for this long; 0 to 3600 s.
 module.exports.authorizerCacheTtl = () => {
@@ -117,6 +118,7 @@ const isHmac = () => (setting('JWT_ALGORITHM') || 'HS256').startsWith('HS')
 const hasPublicKey = () => setting('JWT_VERIFY_KEY') !== '' || setting('JWT_VERIFY_KEY_SSM_PARAMETER') !== ''
 
 const stripeMode = () => setting('APP_PAYMENT_PROVIDER').toLowerCase() === 'stripe'
+const customMode = () => setting('APP_PAYMENT_PROVIDER').toLowerCase() === 'custom'
 /** The service secrets a customer-resolving function needs: the Stripe API key in stripe mode. */
 const billingSecrets = () => (stripeMode() ? ['STRIPE_API_KEY'] : [])
 
@@ -150,6 +152,18 @@ function secretStatements({ keys, services = [] }) {
   return statements
 }
 
+/**
+ * The management token's reads for a route that needs only it. Billing modes
+ * that sell Moesif's plans (stripe, custom) always need it, from its SSM
+ * parameter or the JSON secret; without billing the portal routes are
+ * optional, and read it only from MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER, so
+ * they never get to read a JSON secret that holds the signing key.
+ */
+const managementToken = () =>
+  stripeMode() || customMode() || setting('MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER') !== ''
+    ? secretStatements({ services: ['MOESIF_MANAGEMENT_TOKEN'] })
+    : []
+
 const table = (actions) => ({ Effect: 'Allow', Action: actions, Resource: [keyTableArn] })
 const index = (actions) => ({ Effect: 'Allow', Action: actions, Resource: [keyIndexArn] })
 
@@ -174,7 +188,29 @@ const FUNCTION_STATEMENTS = {
   stripeWebhook: () =>
     stripeMode() ? [table(['dynamodb:UpdateItem']), ...secretStatements({ services: ['STRIPE_WEBHOOK_SECRET', 'STRIPE_API_KEY'] })] : [],
   whoami: () => [],
-  openapi: () => []
+  openapi: () => [],
+  // The Moesif portal's routes, mirroring portalRouteSecrets() in src/lib/portal/portal-api-config.ts: only the
+  // functions that call Moesif's management API read its token (see managementToken). GetItem finds the customer
+  // the portal remembered for an email; PutItem remembers one, or records a registration.
+  plans: () => managementToken(),
+  createCheckoutSession: () =>
+    stripeMode()
+      ? [table(['dynamodb:GetItem', 'dynamodb:PutItem']), ...secretStatements({ services: ['STRIPE_API_KEY', 'MOESIF_MANAGEMENT_TOKEN'] })]
+      : [],
+  registerStripe: () =>
+    stripeMode() ? [table(['dynamodb:GetItem', 'dynamodb:PutItem']), ...secretStatements({ services: ['STRIPE_API_KEY'] })] : [],
+  subscriptions: () =>
+    stripeMode()
+      ? [table(['dynamodb:GetItem']), ...secretStatements({ services: ['STRIPE_API_KEY', 'MOESIF_MANAGEMENT_TOKEN'] })]
+      : managementToken(),
+  embedCharts: () =>
+    stripeMode()
+      ? [table(['dynamodb:GetItem']), ...secretStatements({ services: ['STRIPE_API_KEY', 'MOESIF_MANAGEMENT_TOKEN'] })]
+      : managementToken(),
+  stripeCustomer: () => (stripeMode() ? [table(['dynamodb:GetItem']), ...secretStatements({ services: ['STRIPE_API_KEY'] })] : []),
+  registerCustom: () =>
+    customMode() ? [table(['dynamodb:GetItem', 'dynamodb:PutItem']), ...secretStatements({ services: ['MOESIF_MANAGEMENT_TOKEN'] })] : [],
+  oktaRegister: () => []
 }
 
 /**
@@ -224,7 +260,8 @@ function loadProjectChecks() {
         "export { loadPortalConfig } from './src/lib/portal/portal-config'",
         "export { secretSourcesFromEnv } from './src/lib/keys/secret-sources'",
         "export { moesifSettingsFromEnv } from './src/lib/moesif/settings'",
-        "export { loadBillingConfig } from './src/lib/billing/billing-config'"
+        "export { loadBillingConfig } from './src/lib/billing/billing-config'",
+        "export { loadPortalApiConfig } from './src/lib/portal/portal-api-config'"
       ].join('\n'),
       resolveDir: root,
       loader: 'ts',
@@ -268,28 +305,38 @@ module.exports.deployChecks = async (resolver) => {
         `(the SSM SecureString parameter or Secrets Manager secret holding the signing key; the functions fetch it at cold start).${ignored} See README "Deploy".`
     )
   }
-  if (stripeMode()) {
-    for (const name of ['STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET']) {
+  // Stripe and custom billing sell Moesif's plans: their pages and checkout need the management API.
+  const needed = [
+    ...(stripeMode() ? ['STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET'] : []),
+    ...(stripeMode() || customMode() ? ['MOESIF_MANAGEMENT_TOKEN'] : [])
+  ]
+  if (needed.length > 0) {
+    for (const name of needed) {
       if (setting(`${name}_SSM_PARAMETER`) === '' && setting('JWT_SECRET_ARN') === '') {
         throw new Error(
           `Invalid configuration: ${name}_SSM_PARAMETER (or a JWT_SECRET_ARN secret with a ${name} field) must be set for stage "${stage}" ` +
-            'when APP_PAYMENT_PROVIDER=stripe: the Stripe secrets are fetched at cold start, never packaged. See README "Monetization with Stripe".'
+            `when APP_PAYMENT_PROVIDER=${setting('APP_PAYMENT_PROVIDER').toLowerCase()}: secrets are fetched at cold start, never packaged. ` +
+            (name.startsWith('STRIPE_')
+              ? 'See README "Monetization with Stripe".'
+              : 'See README "Run the Moesif portal frontend against this stack".')
         )
       }
     }
   }
-  const { loadPortalConfig, secretSourcesFromEnv, moesifSettingsFromEnv, loadBillingConfig } = loadProjectChecks()
+  const { loadPortalConfig, secretSourcesFromEnv, moesifSettingsFromEnv, loadBillingConfig, loadPortalApiConfig } = loadProjectChecks()
   // The secret itself is fetched at run time: leave it out, so only the store names are judged here.
   delete env.JWT_SECRET
   delete env.PLUGIN_JWT_SECRET
   delete env.STRIPE_API_KEY
   delete env.STRIPE_WEBHOOK_SECRET
+  delete env.MOESIF_MANAGEMENT_TOKEN
   try {
     secretSourcesFromEnv(env)
     loadPortalConfig(env)
     moesifSettingsFromEnv(env)
     // The Stripe key itself is fetched at run time: a placeholder lets the other Stripe settings be judged now.
     loadBillingConfig({ ...env, STRIPE_API_KEY: 'sk_placeholder_at_package_time' })
+    loadPortalApiConfig(env)
   } catch (error) {
     // ConfigError's message names the variable and what was expected, never the value.
     throw new Error(`${error.message} (stage "${stage}"). See README "Configuration".`)

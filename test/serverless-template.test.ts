@@ -59,6 +59,30 @@ describe('serverless package (stage prod)', () => {
     expect(packaged.templateText).not.toMatch(/local-console|local-login|local-moesif-events|local-stripe|LOCAL_STATE_DIR|LOCAL_CONSOLE_DIR/)
   })
 
+  it("leaves the Moesif portal's routes to their own ID-token check (no authorizer), and answers CORS preflights for every route", () => {
+    const routes = Object.fromEntries(resourcesOfType(packaged.template, 'AWS::ApiGatewayV2::Route').map(([, p]) => [p.RouteKey as string, p]))
+    for (const route of [
+      'GET /plans',
+      'POST /create-stripe-checkout-session',
+      'POST /register/stripe/{checkout_session_id}',
+      'GET /subscriptions',
+      'GET /embed-charts/{authUserId}',
+      'GET /stripe/customer',
+      'POST /register/custom',
+      'POST /okta/register'
+    ]) {
+      expect(routes[route], route).toBeDefined()
+      expect(routes[route]?.AuthorizationType, route).toBeUndefined()
+    }
+    // API Gateway answers OPTIONS on every path itself (parameters included): no OPTIONS route may shadow that.
+    expect(Object.keys(routes).filter((key) => key.startsWith('OPTIONS '))).toEqual([])
+    const [, api] = resourcesOfType(packaged.template, 'AWS::ApiGatewayV2::Api')[0]!
+    expect(api.CorsConfiguration).toMatchObject({
+      AllowHeaders: expect.arrayContaining(['Authorization', 'Content-Type']),
+      AllowMethods: expect.arrayContaining(['GET', 'POST', 'OPTIONS'])
+    })
+  })
+
   it('runs every function on nodejs22.x or newer', () => {
     const functions = resourcesOfType(packaged.template, 'AWS::Lambda::Function')
     expect(functions.length).toBeGreaterThanOrEqual(4)
@@ -114,7 +138,16 @@ describe('serverless package (stage prod)', () => {
       Whoami: [],
       Openapi: [],
       // Outside stripe mode the webhook only answers 404: it calls nothing.
-      StripeWebhook: []
+      StripeWebhook: [],
+      // The Moesif portal's routes, without billing and with no management token parameter: nothing to read.
+      Plans: [],
+      CreateCheckoutSession: [],
+      RegisterStripe: [],
+      Subscriptions: [],
+      EmbedCharts: [],
+      StripeCustomer: [],
+      RegisterCustom: [],
+      OktaRegister: []
     }
     const functions = resourcesOfType(packaged.template, 'AWS::Lambda::Function')
     expect(functions.map(([name]) => name.replace(/LambdaFunction$/, '')).sort()).toEqual(Object.keys(expected).sort())
@@ -258,6 +291,30 @@ describe('serverless package with the secret in a key store', () => {
     )
     await expect(packageService({ env: { AUTH_PROVIDER: 'Okta', OKTA_ORG_URL: 'not-a-url' } })).rejects.toThrow(/OKTA_ORG_URL must be/)
   }, 240_000)
+
+  it("stripe mode: the portal's functions read the Stripe key and the management token where they use them, and no secret is packaged", async () => {
+    const canary = 'moesif-token-canary-0123456789abcdef'
+    const packaged = await packageService({
+      env: {
+        APP_PAYMENT_PROVIDER: 'stripe',
+        STRIPE_API_KEY_SSM_PARAMETER: '/dpk/prod/stripe-key',
+        STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/dpk/prod/stripe-webhook',
+        MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER: '/dpk/prod/moesif',
+        MOESIF_MANAGEMENT_TOKEN: canary
+      }
+    })
+    const ssm = (...names: string[]) => ({
+      Effect: 'Allow',
+      Action: ['ssm:GetParameters'],
+      Resource: names.map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/dpk/prod/${name}` }))
+    })
+    expect(statementsOf(packaged, 'PlansRole')).toEqual([ssm('moesif')])
+    expect(statementsOf(packaged, 'CreateCheckoutSessionRole').at(-1)).toEqual(ssm('stripe-key', 'moesif'))
+    expect(statementsOf(packaged, 'RegisterStripeRole').at(-1)).toEqual(ssm('stripe-key'))
+    expect(statementsOf(packaged, 'OktaRegisterRole')).toEqual([])
+    expect(statementsOf(packaged, 'RegisterCustomRole')).toEqual([])
+    expect(packaged.templateText).not.toContain(canary)
+  }, 120_000)
 
   it('refuses to package an HMAC previous key into a deployed stage', async () => {
     const previous = JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA', kid: 'old', alg: 'HS256' }] })

@@ -14,6 +14,8 @@ import { describeMoesifEvent, startMoesifCollector } from './moesif-collector'
 import { installOfflineHooks, summarizeServerlessError } from './offline-hooks'
 import { planLocalStripe } from './local-stripe-settings'
 import { startStripeForStack } from './local-stripe-stand-in'
+import { startLocalMoesifManagement } from './moesif-management/local'
+import { loadPortalApiConfig } from '../lib/portal/portal-api-config'
 import { printable } from './printable'
 import { describeUnknownSetting, projectSettingNames, unknownSettings } from './setting-names'
 import { acquireStackLock, stateFolderGitProblem } from './state-lock'
@@ -123,6 +125,8 @@ async function main(): Promise<void> {
   )
   // APP_PAYMENT_PROVIDER=stripe: the local Stripe stand-in, unless STRIPE_API_BASE names another Stripe.
   const stripePlan = planLocalStripe(process.env)
+  // The portal API's settings (MOESIF_MANAGEMENT_*, PORTAL_URL, workspace ids): what its routes would refuse.
+  loadPortalApiConfig(process.env)
 
   if (localIdentityProvider) {
     const jwks = await startJwksServer([state.identityProvider.publicJwk])
@@ -150,6 +154,10 @@ async function main(): Promise<void> {
   say(`key table ${process.env.KEYS_TABLE}: ${table}`)
 
   const stripe = await startStripeForStack(stripePlan, { stateDir, stackUrl: baseUrl, say, env: process.env })
+  // Stripe mode: the Moesif management API stand-in (plans, subscriptions, dashboard tokens), unless yours is set.
+  if (stripe !== undefined && process.env.STRIPE_API_BASE !== undefined && process.env.STRIPE_API_KEY !== undefined) {
+    await startLocalMoesifManagement({ url: process.env.STRIPE_API_BASE, apiKey: process.env.STRIPE_API_KEY }, say)
+  }
 
   // A build folder of this process's own: a concurrent `serverless package` or a second stack must not clean it.
   process.env.ESBUILD_WORK_FOLDER ??= `.esbuild-local-${process.pid}`

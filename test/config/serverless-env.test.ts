@@ -168,7 +168,13 @@ describe('deployChecks: every stage but local needs a secret store and an identi
   it('passes a deployable configuration, and skips the local stage', async () => {
     useProcessEnv(DEPLOYABLE)
     await expect(config.deployChecks(prod)).resolves.toBe('passed')
-    useProcessEnv({ ...DEPLOYABLE, APP_PAYMENT_PROVIDER: 'stripe', STRIPE_API_KEY_SSM_PARAMETER: '/k', STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/w' })
+    useProcessEnv({
+      ...DEPLOYABLE,
+      APP_PAYMENT_PROVIDER: 'stripe',
+      STRIPE_API_KEY_SSM_PARAMETER: '/k',
+      STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/w',
+      MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER: '/m'
+    })
     await expect(config.deployChecks(prod)).resolves.toBe('passed')
     useProcessEnv({})
     await expect(config.deployChecks({ options: { stage: 'local' } })).resolves.toMatch(/^skipped/)
@@ -214,14 +220,126 @@ describe('deployChecks: every stage but local needs a secret store and an identi
         APP_PAYMENT_PROVIDER: 'stripe',
         STRIPE_API_KEY_SSM_PARAMETER: '/k',
         STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/w',
+        MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER: '/m',
         STRIPE_API_BASE: 'http://stripe.example'
       },
       /STRIPE_API_BASE must be/
     ],
-    ['an unknown payment provider', { APP_PAYMENT_PROVIDER: 'paypal' }, /APP_PAYMENT_PROVIDER must be stripe or none/]
+    ['an unknown payment provider', { APP_PAYMENT_PROVIDER: 'paypal' }, /APP_PAYMENT_PROVIDER must be stripe or none/],
+    [
+      "stripe mode without a store for Moesif's management token",
+      { APP_PAYMENT_PROVIDER: 'stripe', STRIPE_API_KEY_SSM_PARAMETER: '/k', STRIPE_WEBHOOK_SECRET_SSM_PARAMETER: '/w' },
+      /MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER .* must be set .*APP_PAYMENT_PROVIDER=stripe/
+    ],
+    [
+      "custom mode without a store for Moesif's management token",
+      { APP_PAYMENT_PROVIDER: 'custom' },
+      /MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER .* must be set/
+    ],
+    [
+      'a plain-http MOESIF_MANAGEMENT_API_BASE',
+      { APP_PAYMENT_PROVIDER: 'custom', MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER: '/m', MOESIF_MANAGEMENT_API_BASE: 'http://api.moesif.example' },
+      /MOESIF_MANAGEMENT_API_BASE must be/
+    ],
+    ['a PORTAL_URL that is not a URL', { PORTAL_URL: 'portal' }, /PORTAL_URL must be/],
+    [
+      'one workspace id without the other',
+      { MOESIF_TEMPLATE_WORKSPACE_ID_LIVE_EVENT_LOG: 'abc' },
+      /MOESIF_TEMPLATE_WORKSPACE_ID_TIME_SERIES must be set too/
+    ]
   ])('refuses %s, naming the variable', async (_name, override, message) => {
     useProcessEnv({ ...DEPLOYABLE, ...override })
     await expect(config.deployChecks(prod)).rejects.toThrow(message)
+  })
+})
+
+describe('deployChecks: the Moesif portal routes', () => {
+  const prod = { options: { stage: 'prod' } }
+
+  it('custom mode needs the management token (its store) and nothing Stripe; without billing nothing more is needed', async () => {
+    useProcessEnv({ ...DEPLOYABLE, APP_PAYMENT_PROVIDER: 'custom', MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER: '/m' })
+    await expect(config.deployChecks(prod)).resolves.toBe('passed')
+    useProcessEnv({ ...DEPLOYABLE, APP_PAYMENT_PROVIDER: 'custom', JWT_SECRET_SSM_PARAMETER: '', JWT_SECRET_ARN: 'dpk/prod/all' })
+    await expect(config.deployChecks(prod)).resolves.toBe('passed')
+    useProcessEnv(DEPLOYABLE)
+    await expect(config.deployChecks(prod)).resolves.toBe('passed')
+  })
+
+  it('never packages a management token from the shell: it is judged without it', async () => {
+    useProcessEnv({ ...DEPLOYABLE, MOESIF_MANAGEMENT_TOKEN: 'has spaces so it would be refused' })
+    await expect(config.deployChecks(prod)).resolves.toBe('passed')
+  })
+})
+
+describe('functionStatements: the Moesif portal routes', () => {
+  const PORTAL_FUNCTIONS = [
+    'plans',
+    'createCheckoutSession',
+    'registerStripe',
+    'subscriptions',
+    'embedCharts',
+    'stripeCustomer',
+    'registerCustom',
+    'oktaRegister'
+  ]
+  const ssm = (...names: string[]) => ({ Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: names.map(ssmArn) })
+  const statements = () => Object.fromEntries(PORTAL_FUNCTIONS.map((name) => [name, config.functionStatements(name)]))
+
+  it('without billing: nothing, and the token only from its own parameter, never from the JSON secret with the signing key', () => {
+    useProcessEnv({ JWT_ALGORITHM: 'HS256', JWT_SECRET_ARN: 'dpk/prod/all' })
+    expect(Object.values(statements()).flat()).toEqual([])
+    useProcessEnv({ JWT_ALGORITHM: 'HS256', JWT_SECRET_ARN: 'dpk/prod/all', MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER: '/dpk/moesif' })
+    expect(statements()).toEqual({
+      plans: [ssm('dpk/moesif')],
+      createCheckoutSession: [],
+      registerStripe: [],
+      subscriptions: [ssm('dpk/moesif')],
+      embedCharts: [ssm('dpk/moesif')],
+      stripeCustomer: [],
+      registerCustom: [],
+      oktaRegister: []
+    })
+  })
+
+  it('stripe mode: the table where a customer is remembered or a checkout registered, the Stripe key and the token where used', () => {
+    useProcessEnv({
+      JWT_ALGORITHM: 'HS256',
+      JWT_SECRET_SSM_PARAMETER: '/dpk/jwt',
+      APP_PAYMENT_PROVIDER: 'stripe',
+      STRIPE_API_KEY_SSM_PARAMETER: '/dpk/stripe-key',
+      MOESIF_MANAGEMENT_TOKEN_SSM_PARAMETER: '/dpk/moesif'
+    })
+    const getPut = { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: [TABLE] }
+    const get = { Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: [TABLE] }
+    expect(statements()).toEqual({
+      plans: [ssm('dpk/moesif')],
+      createCheckoutSession: [getPut, ssm('dpk/stripe-key', 'dpk/moesif')],
+      registerStripe: [getPut, ssm('dpk/stripe-key')],
+      subscriptions: [get, ssm('dpk/stripe-key', 'dpk/moesif')],
+      embedCharts: [get, ssm('dpk/stripe-key', 'dpk/moesif')],
+      stripeCustomer: [get, ssm('dpk/stripe-key')],
+      registerCustom: [],
+      oktaRegister: []
+    })
+  })
+
+  it('custom mode: registrations in the table, the token for the catalog; one JSON secret serves it too', () => {
+    useProcessEnv({ JWT_ALGORITHM: 'ES256', JWT_VERIFY_KEY: 'pem', JWT_SECRET_ARN: 'dpk/all', APP_PAYMENT_PROVIDER: 'custom' })
+    const secret = {
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: [{ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:dpk/all-??????' }]
+    }
+    expect(statements()).toEqual({
+      plans: [secret],
+      createCheckoutSession: [],
+      registerStripe: [],
+      subscriptions: [secret],
+      embedCharts: [secret],
+      stripeCustomer: [],
+      registerCustom: [{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: [TABLE] }, secret],
+      oktaRegister: []
+    })
   })
 })
 

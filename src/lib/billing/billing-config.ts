@@ -2,8 +2,13 @@ import { isLoopbackUrl } from '../http/url'
 import { readEnv, readList, readWholeNumber, type Env } from '../runtime/env'
 import { ConfigError } from '../runtime/errors'
 
-/** How customers pay, by the reference portal's `APP_PAYMENT_PROVIDER`: `none` issues keys to the IdP's company. */
-export type PaymentProvider = 'none' | 'stripe'
+/**
+ * How customers pay, by the reference portal's `APP_PAYMENT_PROVIDER`: `none`
+ * issues keys to the IdP's company; `stripe` to the Stripe customer; `custom`
+ * to the ID token's `sub`, once a subscription is registered with
+ * `POST /register/custom` (the reference portal's custom billing).
+ */
+export type PaymentProvider = 'none' | 'stripe' | 'custom'
 
 /** Where and how the Stripe SDK talks to Stripe (or to a stand-in on loopback). */
 export interface StripeSettings {
@@ -44,7 +49,8 @@ const STRIPE_STATUSES = new Set(['active', 'trialing', 'past_due', 'unpaid', 'ca
  * Read the billing mode. `APP_PAYMENT_PROVIDER` unset or `none` keeps keys on
  * the identity provider's company; `stripe` makes the Stripe customer the
  * company and needs `STRIPE_API_KEY` (fetched from a secret store in a
- * deployment). Nothing Stripe-related is read outside stripe mode.
+ * deployment); `custom` makes the ID token's `sub` the company, as the
+ * reference portal does. Nothing Stripe-related is read outside stripe mode.
  *
  * @example
  * loadBillingConfig({ APP_PAYMENT_PROVIDER: 'stripe', STRIPE_API_KEY: 'sk_test_x' }).stripe?.allowedStatuses // ['active', 'trialing']
@@ -52,7 +58,9 @@ const STRIPE_STATUSES = new Set(['active', 'trialing', 'past_due', 'unpaid', 'ca
 export function loadBillingConfig(env: Env): BillingConfig {
   const provider = (readEnv(env, 'APP_PAYMENT_PROVIDER') ?? 'none').toLowerCase()
   if (provider === 'none') return Object.freeze({ provider: 'none', stripe: undefined })
-  if (provider !== 'stripe') throw new ConfigError('APP_PAYMENT_PROVIDER', 'stripe or none (unset means none)')
+  // Custom billing: the provider is the operator's own; subscriptions are registered through POST /register/custom.
+  if (provider === 'custom') return Object.freeze({ provider: 'custom', stripe: undefined })
+  if (provider !== 'stripe') throw new ConfigError('APP_PAYMENT_PROVIDER', 'stripe or none (unset means none), or custom')
   const apiKey = readEnv(env, 'STRIPE_API_KEY')
   if (apiKey === undefined || !/^(sk|rk)_[A-Za-z0-9_]{8,}$/.test(apiKey)) {
     throw new ConfigError(

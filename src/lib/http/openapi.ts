@@ -69,6 +69,30 @@ const portalErrors = {
   '503': response('IdentityProviderUnavailable')
 } as const
 
+/** The Moesif portal's authenticated routes: an ID token with an email, and their dependencies (identity provider, Stripe, Moesif). */
+const portalApiErrors = {
+  '401': response('PortalUnauthorized'),
+  '403': {
+    description: 'Stripe mode: the identity provider marks the email unverified (`ERR_EMAIL_NOT_VERIFIED`)',
+    content: json(ref('Error'))
+  },
+  '404': response('PortalRouteOff'),
+  '500': response('InternalError'),
+  '503': response('PortalDependencyUnavailable')
+} as const
+
+/** The Moesif portal frontend sends `?email=`; it is accepted and ignored (who asks comes from the ID token). */
+/** A decimal as Moesif may send it: a string (its catalog's form) or a number. */
+const decimal: JsonSchema = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'null' }] }
+
+const ignoredEmail: JsonSchema = {
+  name: 'email',
+  in: 'query',
+  required: false,
+  description: "Sent by the portal frontend; ignored: the caller's identity comes from the ID token",
+  schema: { type: 'string' }
+}
+
 const document: OpenApiDocument = {
   openapi: '3.1.0',
   info: {
@@ -83,6 +107,11 @@ const document: OpenApiDocument = {
   tags: [
     { name: 'keys', description: "Issue, list and revoke the caller's company's API keys" },
     { name: 'billing', description: 'Stripe events that end a subscription' },
+    {
+      name: 'portal',
+      description:
+        "The Moesif Developer Portal frontend's backend: plans, checkout, subscriptions, embedded charts (same paths and shapes as the reference backend)"
+    },
     { name: 'discovery', description: 'Public documents: verification keys and this description' },
     { name: 'sample API', description: 'The protected API a provider replaces with theirs' }
   ],
@@ -185,6 +214,170 @@ const document: OpenApiDocument = {
             description: 'Stripe could not be reached to check the subscriptions (`ERR_BILLING_UNAVAILABLE`): Stripe retries',
             content: json(ref('Error'))
           }
+        }
+      }
+    },
+    '/plans': {
+      get: {
+        operationId: 'listPlans',
+        summary: "Moesif's billing catalog: the plans and prices the portal sells",
+        description:
+          "`GET /v1/~/billing/catalog/plans?includes=prices&provider=stripe` (`custom` in custom mode) of Moesif's management API, cached 60 s per container. Each plan keeps Moesif's fields, with its active prices only (`price_in_decimal` is in cents).",
+        tags: ['portal'],
+        security: [],
+        responses: {
+          '200': { description: 'The plans', content: json(ref('PlanCatalog')) },
+          '404': response('PortalRouteOff'),
+          '500': response('InternalError'),
+          '503': { description: 'Moesif could not be reached (`ERR_MOESIF_UNAVAILABLE`)', content: json(ref('Error')) }
+        }
+      }
+    },
+    '/create-stripe-checkout-session': {
+      post: {
+        operationId: 'createCheckoutSession',
+        summary: 'An embedded Stripe Checkout session for the caller (stripe mode)',
+        description:
+          "`price_id` must be an active price of an active plan of GET /plans. The caller's Stripe customer is found by the ID token's email, or made (`metadata.authUserId` = `sub`) and remembered. `ui_mode` is `embedded_page`; Stripe returns the customer to `<PORTAL_URL>/return?session_id={CHECKOUT_SESSION_ID}&price_id=<price>`.",
+        tags: ['portal'],
+        security: [{ portalIdToken: [] }],
+        parameters: [
+          { name: 'price_id', in: 'query', required: true, description: 'A price id of GET /plans', schema: { type: 'string' } },
+          {
+            name: 'quantity',
+            in: 'query',
+            required: false,
+            description: 'Licensed prices only (default 1); ignored for a metered price',
+            schema: { type: 'string', pattern: '^[0-9]{1,4}$' }
+          },
+          ignoredEmail
+        ],
+        responses: {
+          '200': { description: 'The session, for `EmbeddedCheckoutProvider`', content: json(ref('CheckoutSessionSecret')) },
+          '400': {
+            description: 'No or a malformed `price_id` or `quantity` (`ERR_BAD_QUERY`), or a price not for sale (`ERR_BAD_PRICE`)',
+            content: json(ref('Error'))
+          },
+          ...portalApiErrors
+        }
+      }
+    },
+    '/register/stripe/{checkout_session_id}': {
+      post: {
+        operationId: 'registerStripeCheckout',
+        summary: "Register the caller's completed Stripe checkout (stripe mode)",
+        description:
+          "The session must belong to the caller's Stripe customer. When it is `complete` with a subscription, the Moesif company and user (both the customer id, the email in the user's metadata) are updated, once: a repeat changes nothing and answers the same. Never returns the session itself (no `client_secret`).",
+        tags: ['portal'],
+        security: [{ portalIdToken: [] }],
+        parameters: [
+          {
+            name: 'checkout_session_id',
+            in: 'path',
+            required: true,
+            description: 'The `session_id` Stripe put in the return URL',
+            schema: { type: 'string' }
+          }
+        ],
+        responses: {
+          '201': { description: "The session's status", content: json(ref('CheckoutRegistration')) },
+          '400': { description: 'Not a Checkout Session id (`ERR_BAD_SESSION_ID`)', content: json(ref('Error')) },
+          ...portalApiErrors,
+          '403': {
+            description:
+              'The session belongs to another customer, or the caller has none (`ERR_SESSION_NOT_YOURS`); or the email is marked unverified (`ERR_EMAIL_NOT_VERIFIED`)',
+            content: json(ref('Error'))
+          },
+          '404': {
+            description: 'No such session (`ERR_NOT_FOUND`), or the route is off here (not stripe mode)',
+            content: json(ref('Error'))
+          }
+        }
+      }
+    },
+    '/subscriptions': {
+      get: {
+        operationId: 'listSubscriptions',
+        summary: "The caller's company's subscriptions, from Moesif",
+        description:
+          "`company.subscriptions` of `GET /v1/search/~/users/<id>` (the Stripe customer in stripe mode, the ID token's `sub` otherwise); `[]` when there are none.",
+        tags: ['portal'],
+        security: [{ portalIdToken: [] }],
+        parameters: [ignoredEmail],
+        responses: {
+          '200': { description: 'The subscriptions, newest data from Moesif', content: json(ref('SubscriptionList')) },
+          ...portalApiErrors
+        }
+      }
+    },
+    '/embed-charts/{authUserId}': {
+      get: {
+        operationId: 'embedCharts',
+        summary: "The dashboard's two Moesif workspace tokens",
+        description:
+          "For MOESIF_TEMPLATE_WORKSPACE_ID_LIVE_EVENT_LOG and MOESIF_TEMPLATE_WORKSPACE_ID_TIME_SERIES, in that order: a 7-day access token with the template's `user_id` set to the caller's Moesif user. The path segment is ignored.",
+        tags: ['portal'],
+        security: [{ portalIdToken: [] }],
+        parameters: [
+          { name: 'authUserId', in: 'path', required: true, description: 'Sent by the portal frontend; ignored', schema: { type: 'string' } },
+          ignoredEmail
+        ],
+        responses: {
+          '200': { description: '`[liveEventLog, timeSeries]`', content: json(ref('EmbedTokens')) },
+          ...portalApiErrors,
+          '502': { description: 'Moesif did not hand out the tokens (`ERR_MOESIF_UNAVAILABLE`)', content: json(ref('Error')) }
+        }
+      }
+    },
+    '/stripe/customer': {
+      get: {
+        operationId: 'getStripeCustomer',
+        summary: "The caller's Stripe customer (stripe mode)",
+        description: "Stripe's customer object as Stripe answers it; the portal hands it to Moesif's browser `identifyUser`.",
+        tags: ['portal'],
+        security: [{ portalIdToken: [] }],
+        parameters: [ignoredEmail],
+        responses: {
+          '200': { description: 'The customer', content: json(ref('StripeCustomer')) },
+          ...portalApiErrors,
+          '404': {
+            description: 'No customer for this login yet (`ERR_NO_CUSTOMER`), or the route is off here (not stripe mode)',
+            content: json(ref('Error'))
+          }
+        }
+      }
+    },
+    '/register/custom': {
+      post: {
+        operationId: 'registerCustomSubscription',
+        summary: 'Register a subscription (custom billing)',
+        description:
+          "APP_PAYMENT_PROVIDER=custom only. The company is the ID token's `sub`; `price_id` must be an active price of `plan_id` in GET /plans. Recorded first (POST /create-key then issues keys to the company), then sent to Moesif (`POST /v1/subscriptions`), awaited. Idempotent per company and price.",
+        tags: ['portal'],
+        security: [{ portalIdToken: [] }],
+        requestBody: { required: true, content: json(ref('CustomRegistrationRequest')) },
+        responses: {
+          '201': { description: 'Registered', content: json(ref('Provisioned')) },
+          '400': { description: 'A malformed body (`ERR_BAD_BODY`), or a price not for sale (`ERR_BAD_PRICE`)', content: json(ref('Error')) },
+          '413': response('PayloadTooLarge'),
+          ...portalApiErrors,
+          '502': {
+            description: 'Registered, but Moesif did not take the subscription (`ERR_MOESIF_UNAVAILABLE`): repeat the call',
+            content: json(ref('Error'))
+          }
+        }
+      }
+    },
+    '/okta/register': {
+      post: {
+        operationId: 'oktaRegister',
+        summary: "The portal's Okta sign-up form: not offered",
+        description: 'Create users in Okta (or turn on its self-service registration). Always 501.',
+        tags: ['portal'],
+        security: [],
+        responses: {
+          '501': { description: 'Not offered (`ERR_NOT_IMPLEMENTED`)', content: json(ref('Error')) },
+          '500': response('InternalError')
         }
       }
     },
@@ -350,6 +543,128 @@ const document: OpenApiDocument = {
           keyId: { type: 'string', description: 'Empty for keys with no `jti` (issued by the reference plugin)' }
         }
       },
+      PlanCatalog: {
+        type: 'object',
+        required: ['hits'],
+        properties: { hits: { type: 'array', items: ref('Plan') } }
+      },
+      Plan: {
+        type: 'object',
+        description: "A plan of Moesif's billing catalog; Moesif's other fields pass through",
+        required: ['id', 'prices'],
+        properties: {
+          id: { type: 'string', description: 'The Moesif plan id (a Stripe product id in stripe mode)' },
+          name: { type: 'string' },
+          status: { type: 'string', description: 'The portal shows `active` plans only' },
+          unit: { type: ['string', 'null'] },
+          prices: { type: 'array', items: ref('Price') }
+        }
+      },
+      Price: {
+        type: 'object',
+        description: "A price of a plan, as the portal's price tiles read it; Moesif's other fields pass through",
+        required: ['id'],
+        properties: {
+          id: { type: 'string' },
+          name: { type: ['string', 'null'] },
+          status: { type: 'string' },
+          plan_id: { type: 'string' },
+          currency: { type: 'string' },
+          price_in_decimal: { ...decimal, description: 'In cents (the portal divides by 100)' },
+          pricing_model: { type: 'string' },
+          period: { type: ['integer', 'null'] },
+          period_units: { type: ['string', 'null'], description: '`d`, `w`, `M` or `y`' },
+          usage_aggregator: { type: ['string', 'null'], description: 'Present (e.g. `sum`) for a metered price' },
+          usage_type: { type: ['string', 'null'] },
+          price_meter: { type: ['string', 'null'] },
+          tiers: {
+            type: ['array', 'null'],
+            items: {
+              type: 'object',
+              properties: {
+                up_to: { anyOf: [{ type: 'number' }, { const: 'inf' }] },
+                unit_price_in_decimal: decimal,
+                flat_price_in_decimal: decimal
+              }
+            }
+          }
+        }
+      },
+      CheckoutSessionSecret: {
+        type: 'object',
+        required: ['clientSecret'],
+        additionalProperties: false,
+        properties: {
+          clientSecret: {
+            type: 'string',
+            pattern: '^cs_[A-Za-z0-9_]+_secret_[A-Za-z0-9_]+$',
+            description: "The session's `client_secret`, for Stripe.js's embedded Checkout"
+          }
+        }
+      },
+      CheckoutRegistration: {
+        type: 'object',
+        required: ['id', 'status', 'customer_email'],
+        additionalProperties: false,
+        properties: {
+          id: { type: 'string' },
+          status: { enum: ['open', 'complete', 'expired'] },
+          customer_email: { type: 'string', description: "Stripe's, else the caller's" }
+        }
+      },
+      SubscriptionList: {
+        type: 'array',
+        items: {
+          type: 'object',
+          description: "A subscription of the caller's company, as Moesif has it; Moesif's other fields pass through",
+          required: ['subscription_id', 'status', 'current_period_start', 'current_period_end', 'items'],
+          properties: {
+            subscription_id: { type: 'string' },
+            status: { type: ['string', 'null'] },
+            current_period_start: { type: ['string', 'null'], format: 'date-time' },
+            current_period_end: { type: ['string', 'null'], format: 'date-time' },
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['plan_id', 'price_id'],
+                properties: { plan_id: { type: 'string' }, price_id: { type: 'string' } }
+              }
+            }
+          }
+        }
+      },
+      EmbedTokens: {
+        type: 'array',
+        minItems: 2,
+        maxItems: 2,
+        items: {
+          type: 'object',
+          required: ['_id', 'token'],
+          properties: {
+            _id: { type: 'string', description: 'The workspace id' },
+            token: { type: 'string', description: 'Goes after `#` in the embed URL' }
+          }
+        }
+      },
+      StripeCustomer: {
+        type: 'object',
+        description: "Stripe's customer object",
+        required: ['id', 'object'],
+        properties: { id: { type: 'string', pattern: '^cus_' }, object: { const: 'customer' }, email: { type: ['string', 'null'] } }
+      },
+      CustomRegistrationRequest: {
+        type: 'object',
+        required: ['plan_id', 'price_id'],
+        additionalProperties: false,
+        properties: { plan_id: { type: 'string', maxLength: 255 }, price_id: { type: 'string', maxLength: 255 } }
+      },
+      Provisioned: {
+        type: 'object',
+        required: ['status'],
+        additionalProperties: false,
+        properties: { status: { const: 'provisioned' } }
+      },
       Error: {
         type: 'object',
         description: 'Every error the functions answer. `code` is stable: switch on it, not on `message`.',
@@ -374,7 +689,18 @@ const document: OpenApiDocument = {
       BadRequest: { description: 'A malformed body or key id (`ERR_BAD_BODY`, `ERR_BAD_KEY_ID`)', content: json(ref('Error')) },
       PayloadTooLarge: { description: 'A body over 4 KB (`ERR_BODY_TOO_LARGE`)', content: json(ref('Error')) },
       PortalUnauthorized: {
-        description: 'No portal ID token, or an invalid one (`ERR_PORTAL_TOKEN_MISSING`, `ERR_PORTAL_TOKEN_INVALID`)',
+        description:
+          'No portal ID token, or an invalid one (`ERR_PORTAL_TOKEN_MISSING`, `ERR_PORTAL_TOKEN_INVALID`); `Bearer [object Object]`, what the Moesif portal frontend sends under Okta (`ERR_PORTAL_TOKEN_OBJECT`); on the portal routes, an ID token without an email (`ERR_EMAIL_REQUIRED`)',
+        content: json(ref('Error'))
+      },
+      PortalRouteOff: {
+        description:
+          "The route is off in this deployment (`ERR_NOT_FOUND`): another billing mode, or Moesif's management API (or the dashboard's workspace ids) not configured. The message says which setting turns it on.",
+        content: json(ref('Error'))
+      },
+      PortalDependencyUnavailable: {
+        description:
+          'The identity provider (`ERR_IDP_UNAVAILABLE`), Stripe (`ERR_BILLING_UNAVAILABLE`) or Moesif (`ERR_MOESIF_UNAVAILABLE`) could not be reached: try again',
         content: json(ref('Error'))
       },
       IdentityProviderUnavailable: {

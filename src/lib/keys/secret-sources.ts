@@ -11,13 +11,20 @@ export interface SecretSources {
 }
 
 /** The variables an SSM parameter can stand for (`<NAME>_SSM_PARAMETER`). */
-export const SSM_VARIABLES = ['JWT_SECRET', 'JWT_VERIFY_KEY', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET'] as const
+export const SSM_VARIABLES = ['JWT_SECRET', 'JWT_VERIFY_KEY', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET', 'MOESIF_MANAGEMENT_TOKEN'] as const
 /** One of {@link SSM_VARIABLES}. */
 export type SsmVariable = (typeof SSM_VARIABLES)[number]
 /** Secrets other than the API-key material, fetched only by the functions that use them. */
-export type ServiceSecret = 'STRIPE_API_KEY' | 'STRIPE_WEBHOOK_SECRET'
+export type ServiceSecret = 'STRIPE_API_KEY' | 'STRIPE_WEBHOOK_SECRET' | 'MOESIF_MANAGEMENT_TOKEN'
 /** Variables a Secrets Manager JSON secret may carry. */
-const SECRET_FIELDS = ['JWT_SECRET', 'JWT_VERIFY_KEY', 'JWT_PREVIOUS_KEYS', 'STRIPE_API_KEY', 'STRIPE_WEBHOOK_SECRET'] as const
+const SECRET_FIELDS = [
+  'JWT_SECRET',
+  'JWT_VERIFY_KEY',
+  'JWT_PREVIOUS_KEYS',
+  'STRIPE_API_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'MOESIF_MANAGEMENT_TOKEN'
+] as const
 
 /**
  * What one function needs from the secret stores: the API-key material for
@@ -152,7 +159,7 @@ function neededSources(
  * The environment with fetched secrets laid over it, so the config loaders
  * see one set of names wherever a secret came from. A JSON secret
  * contributes its `JWT_SECRET`, `JWT_VERIFY_KEY`, `JWT_PREVIOUS_KEYS`,
- * `STRIPE_API_KEY` and `STRIPE_WEBHOOK_SECRET` fields (a JWKS object is
+ * `STRIPE_API_KEY`, `STRIPE_WEBHOOK_SECRET` and `MOESIF_MANAGEMENT_TOKEN` fields (a JWKS object is
  * re-serialised); a plain string secret is the `JWT_SECRET`.
  *
  * @example

@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { loadApiKeyConfig, type ApiKeyConfig } from '../keys/api-key-config'
-import { headerValue, tokenFromAuthorization } from '../http/bearer-token'
 import { parseCreateKeyRequest } from './create-key-request'
 import { keyStoreFromEnv } from '../store/dynamo-key-store'
 import { readWholeNumber, type Env } from '../runtime/env'
@@ -13,6 +12,8 @@ import { loadPortalConfig } from './portal-config'
 import { createPortalTokenVerifier, type PortalIdentity, type PortalTokenVerifier } from './portal-identity'
 import { createBilling, type KeyHolder } from '../billing/billing'
 import { loadBillingConfig } from '../billing/billing-config'
+import { billingRecordsFromEnv } from '../billing/billing-records'
+import { portalBearerToken } from './portal-caller'
 import { createMoesifProfileUpdater } from '../moesif/profiles'
 import { moesifSettingsFromEnv } from '../moesif/settings'
 
@@ -55,7 +56,7 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  * const response = await createKey(deps, event)
  */
 export async function createKey(deps: CreateKeyDeps, event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
-  const identity = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
+  const identity = await deps.verifyPortalToken(portalBearerToken(event))
   const request = parseCreateKeyRequest(event)
   const maxLifetime = deps.apiKeys.expiresInSeconds
   if (request.expiresInSeconds !== undefined && request.expiresInSeconds > maxLifetime) {
@@ -122,7 +123,7 @@ export async function createKeyDepsFromEnv(env: Env, logger: Logger): Promise<Cr
     logger.warn('key records disabled: KEYS_TABLE is not set, so keys cannot be listed, revoked one by one or capped per company')
   }
   const maxActiveKeys = readWholeNumber(env, 'MAX_ACTIVE_KEYS_PER_COMPANY', 100, 1, 10_000)
-  const billing = await createBilling(loadBillingConfig(env))
+  const billing = await createBilling(loadBillingConfig(env), { records: billingRecordsFromEnv(env) })
   const updateProfiles = createMoesifProfileUpdater(moesifSettingsFromEnv(env), logger)
   return {
     maxActiveKeys,

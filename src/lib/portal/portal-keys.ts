@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { headerValue, tokenFromAuthorization } from '../http/bearer-token'
+import { portalBearerToken } from './portal-caller'
 import { keyStoreFromEnv } from '../store/dynamo-key-store'
 import type { Env } from '../runtime/env'
 import { ConfigError, HttpError } from '../runtime/errors'
@@ -62,7 +62,7 @@ export async function loadPortalKeysDeps(env: Env): Promise<PortalKeysDeps> {
 
 /** The caller's company, from the verified ID token through billing; `undefined` when there is none yet. */
 async function callerCompany(deps: PortalKeysDeps, event: APIGatewayProxyEventV2): Promise<string | undefined> {
-  const identity = await deps.verifyPortalToken(tokenFromAuthorization(headerValue(event.headers, 'authorization')))
+  const identity = await deps.verifyPortalToken(portalBearerToken(event))
   return deps.companyOf === undefined ? identity.companyId : deps.companyOf(identity)
 }
 

@@ -480,7 +480,11 @@ export async function startStripeStandIn(options: StripeStandInOptions = {}): Pr
       return ok(await enqueue(event, target))
     },
     setFault,
-    reset: () => store.reset(),
+    reset: () => {
+      // Replaying an answer about objects that are gone would be an answer no account could give.
+      idempotency.clear()
+      store.reset()
+    },
     close: async () => {
       if (closed) return
       if (faultTimer !== undefined) clearTimeout(faultTimer)

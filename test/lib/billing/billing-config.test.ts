@@ -16,7 +16,12 @@ function refusal(env: Record<string, string>): ConfigError {
 
 describe('loadBillingConfig', () => {
   it('is off (none) when APP_PAYMENT_PROVIDER is unset, empty or none, and reads nothing Stripe then', () => {
-    for (const env of [{}, { APP_PAYMENT_PROVIDER: '' }, { APP_PAYMENT_PROVIDER: 'None' }, { APP_PAYMENT_PROVIDER: 'none', STRIPE_API_BASE: 'garbage' }]) {
+    for (const env of [
+      {},
+      { APP_PAYMENT_PROVIDER: '' },
+      { APP_PAYMENT_PROVIDER: 'None' },
+      { APP_PAYMENT_PROVIDER: 'none', STRIPE_API_BASE: 'garbage' }
+    ]) {
       expect(loadBillingConfig(env)).toEqual({ provider: 'none', stripe: undefined })
     }
   })
@@ -57,5 +62,12 @@ describe('billingSecrets', () => {
     expect(billingSecrets({ APP_PAYMENT_PROVIDER: 'stripe' })).toEqual(['STRIPE_API_KEY'])
     expect(billingSecrets({ APP_PAYMENT_PROVIDER: 'STRIPE' })).toEqual(['STRIPE_API_KEY'])
     expect(billingSecrets({})).toEqual([])
+  })
+})
+
+describe('custom billing', () => {
+  it('is APP_PAYMENT_PROVIDER=custom, in any case, reads nothing Stripe, and needs no Stripe secret', () => {
+    expect(loadBillingConfig({ APP_PAYMENT_PROVIDER: 'Custom', STRIPE_API_BASE: 'garbage' })).toEqual({ provider: 'custom', stripe: undefined })
+    expect(billingSecrets({ APP_PAYMENT_PROVIDER: 'custom' })).toEqual([])
   })
 })

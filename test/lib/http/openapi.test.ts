@@ -24,16 +24,27 @@ describe('OpenAPI document', () => {
         Object.entries(item).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op.security])
       )
     )
-    expect(documentedRoutes().sort()).toEqual([
-      'DELETE /keys',
-      'DELETE /keys/{keyId}',
-      'GET /.well-known/jwks.json',
-      'GET /keys',
-      'GET /openapi.json',
-      'GET /v1/whoami',
-      'POST /create-key',
-      'POST /webhooks/stripe'
-    ])
+    expect(documentedRoutes().sort()).toEqual(
+      [
+        'DELETE /keys',
+        'DELETE /keys/{keyId}',
+        'GET /.well-known/jwks.json',
+        'GET /keys',
+        'GET /openapi.json',
+        'GET /v1/whoami',
+        'POST /create-key',
+        'POST /webhooks/stripe',
+        // The Moesif Developer Portal frontend's backend routes.
+        'GET /embed-charts/{authUserId}',
+        'GET /plans',
+        'GET /stripe/customer',
+        'GET /subscriptions',
+        'POST /create-stripe-checkout-session',
+        'POST /okta/register',
+        'POST /register/custom',
+        'POST /register/stripe/{checkout_session_id}'
+      ].sort()
+    )
     expect(security).toEqual({
       'POST /create-key': [{ portalIdToken: [] }],
       'GET /keys': [{ portalIdToken: [] }],
@@ -42,7 +53,15 @@ describe('OpenAPI document', () => {
       'GET /.well-known/jwks.json': [],
       'GET /openapi.json': [],
       'GET /v1/whoami': [{ apiKey: [] }],
-      'POST /webhooks/stripe': []
+      'POST /webhooks/stripe': [],
+      'GET /plans': [],
+      'POST /okta/register': [],
+      'POST /create-stripe-checkout-session': [{ portalIdToken: [] }],
+      'POST /register/stripe/{checkout_session_id}': [{ portalIdToken: [] }],
+      'GET /subscriptions': [{ portalIdToken: [] }],
+      'GET /embed-charts/{authUserId}': [{ portalIdToken: [] }],
+      'GET /stripe/customer': [{ portalIdToken: [] }],
+      'POST /register/custom': [{ portalIdToken: [] }]
     })
   })
 
