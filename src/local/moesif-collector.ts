@@ -280,7 +280,8 @@ export async function startMoesifCollector(options: MoesifCollectorOptions = {})
 
 /**
  * The line `npm start` prints for an event: method, URI, status, company,
- * user and the Authorization header as Moesif got it (masked). Every value is
+ * user and the Authorization header as Moesif got it (masked), and the
+ * governance rule that blocked the call, if one did. Every value is
  * passed through {@link printable}: they come from callers (a company id is a
  * claim of the key), and a newline in one must not print a line of its own.
  *
@@ -292,7 +293,8 @@ export function describeMoesifEvent(event: MoesifWireEvent): string {
   const auth = Object.entries(headers).find(([name]) => name.toLowerCase() === 'authorization')?.[1]
   return printable(
     `moesif event: ${event.request.verb} ${event.request.uri} -> ${event.response.status}` +
-      ` company_id=${event.company_id ?? '-'} user_id=${event.user_id ?? '-'} authorization=${auth === undefined ? '(absent)' : String(auth)}`
+      ` company_id=${event.company_id ?? '-'} user_id=${event.user_id ?? '-'} authorization=${auth === undefined ? '(absent)' : String(auth)}` +
+      (event.blocked_by === undefined ? '' : ` blocked_by=${event.blocked_by}`)
   )
 }
 

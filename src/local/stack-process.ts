@@ -33,7 +33,7 @@ export async function startLocalStack(
   // ephemeral servers, start side by side): that one failure is retried on fresh ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(env, stateDir, options.readyTimeoutMs ?? 90_000)
+      return await startOnce(env, stateDir, options.readyTimeoutMs ?? 150_000)
     } catch (error) {
       if (attempt >= 3 || !(error instanceof PortTakenError)) throw error
     }

@@ -10,7 +10,7 @@ import { loadPortalConfig } from '../lib/portal/portal-config'
 import { LOCAL_IDP_AUDIENCE, LOCAL_IDP_ISSUER, startJwksServer } from './identity-provider'
 import { ensureLocalState } from './local-state'
 import { ensureKeyTable, startLocalDynamoDb } from './local-dynamodb'
-import { describeMoesifEvent, startMoesifCollector } from './moesif-collector'
+import { describeMoesifEvent, ensureMoesifGovernanceFile, startMoesifCollector } from './moesif-collector'
 import { installOfflineHooks, summarizeServerlessError } from './offline-hooks'
 import { planLocalStripe } from './local-stripe-settings'
 import { startStripeForStack } from './local-stripe-stand-in'
@@ -137,7 +137,13 @@ async function main(): Promise<void> {
   }
 
   if (localCollector) {
-    const collector = await startMoesifCollector({ retain: 100, onEvent: (event) => say(describeMoesifEvent(event)) })
+    // Governance rules come from <state>/moesif-governance.json (an example is written the first time); re-read within 2 s.
+    process.env.MOESIF_RULES_TTL ||= '2'
+    const collector = await startMoesifCollector({
+      retain: 100,
+      governanceFile: ensureMoesifGovernanceFile(stateDir),
+      onEvent: (event) => say(describeMoesifEvent(event))
+    })
     process.env.MOESIF_APPLICATION_ID = 'local-collector'
     process.env.MOESIF_BASE_URI = collector.baseUri
     say(`moesif: no MOESIF_APPLICATION_ID, so events go to a local collector at ${collector.baseUri} and are printed here`)

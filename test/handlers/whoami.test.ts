@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import type * as WhoamiHandlerModule from '../../src/handlers/whoami'
-import { startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
+import { EXAMPLE_BLOCK_RULE_ID, EXAMPLE_GOVERNANCE, startMoesifCollector, type MoesifCollector } from '../../src/local/moesif-collector'
 import { coldStartModule } from '../support/cold-start'
 import { authorizedEvent, httpApiEvent, lambdaContext } from '../support/events'
 
@@ -115,5 +115,89 @@ describe('whoami handler', () => {
       metadata: { body_not_logged: { request: 'JSON nested deeper than 64 levels' } }
     })
     expect(lines.filter((l) => l.includes('"WARN"'))).toEqual([])
+  })
+
+  describe('Moesif governance rules', () => {
+    // The local stack's example rules: blocked-co is blocked (402), every /v1/ call gets X-Plan.
+    const blockedCo = { orgId: 'blocked-co', userId: 'auth0|mallory', keyId: '0d7d3e51-1a56-4d7c-9a5e-6f1f1c1d2e3f' }
+    // A roomy MOESIF_MAX_WAIT_MS: the cold start's wait for the rules must not run out on a loaded machine (the bound has its own tests).
+    const moesifEnv = (baseUri: string) => ({ MOESIF_APPLICATION_ID: 'test-app', MOESIF_BASE_URI: baseUri, MOESIF_MAX_WAIT_MS: '2000' })
+    const parsedLines = (lines: string[]) => lines.map((l) => JSON.parse(l) as { level: string; message: string; code?: string })
+
+    it('blocks a company a rule blocks: the rule status, body and headers, X-Moesif-Blocked-By, and one event with blocked_by', async () => {
+      // Prepare
+      collector = await startMoesifCollector({ governance: EXAMPLE_GOVERNANCE })
+      const { module, lines } = await coldStartModule(loadWhoami, moesifEnv(collector.baseUri))
+
+      // Act
+      const response = await module.handler(authorizedEvent(blockedCo) as unknown as WhoamiEvent, lambdaContext())
+      const events = await collector.waitForEvents(1, 5000)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+
+      // Assess
+      expect(response.statusCode).toBe(402)
+      expect(response.headers).toEqual({
+        'X-Plan': 'local-free',
+        'X-Blocked-Reason': 'payment-required',
+        'Content-Type': 'application/json',
+        'X-Moesif-Blocked-By': EXAMPLE_BLOCK_RULE_ID
+      })
+      expect(JSON.parse(response.body as string)).toEqual({
+        code: 'ERR_PAYMENT_REQUIRED',
+        message: 'API access for blocked-co is suspended: update your plan in the developer portal.'
+      })
+      expect(events).toHaveLength(1)
+      expect(events[0]).toMatchObject({ blocked_by: EXAMPLE_BLOCK_RULE_ID, company_id: 'blocked-co', response: { status: 402 } })
+      expect(parsedLines(lines).filter((l) => l.level === 'WARN' || l.level === 'ERROR')).toEqual([])
+    })
+
+    it('never runs whoami for a blocked call: a call whoami would fail (no authorizer context) gets the rule answer instead', async () => {
+      // Prepare: a rule for callers without a company; whoami would answer 500 and log ERR_NO_AUTHORIZER_CONTEXT.
+      const rules = [
+        {
+          _id: 'block-anonymous',
+          type: 'company',
+          block: true,
+          applied_to_unidentified: true,
+          regex_config: [{ conditions: [{ path: 'request.route', value: '^/v1/whoami' }] }],
+          response: { status: 403, body: { code: 'ERR_ANONYMOUS' } }
+        }
+      ]
+      collector = await startMoesifCollector({ governance: { rules, config: {} } })
+      const { module, lines } = await coldStartModule(loadWhoami, moesifEnv(collector.baseUri))
+
+      // Act
+      const response = await module.handler(httpApiEvent({ path: '/v1/whoami' }) as WhoamiEvent, lambdaContext())
+
+      // Assess
+      expect(response.statusCode).toBe(403)
+      expect(response.headers).toMatchObject({ 'X-Moesif-Blocked-By': 'block-anonymous' })
+      expect(JSON.parse(response.body as string)).toEqual({ code: 'ERR_ANONYMOUS' })
+      expect(lines.some((l) => l.includes('ERR_NO_AUTHORIZER_CONTEXT'))).toBe(false)
+    })
+
+    it('lets other companies through with the header-only rule applied', async () => {
+      collector = await startMoesifCollector({ governance: EXAMPLE_GOVERNANCE })
+      const { module } = await coldStartModule(loadWhoami, moesifEnv(collector.baseUri))
+
+      const response = await module.handler(authorizedEvent(identity) as unknown as WhoamiEvent, lambdaContext())
+      const [event] = await collector.waitForEvents(1, 5000)
+
+      expect(response.statusCode).toBe(200)
+      expect(JSON.parse(response.body as string)).toEqual(identity)
+      expect(response.headers).toMatchObject({ 'X-Plan': 'local-free', 'cache-control': 'no-store' })
+      expect(event).not.toHaveProperty('blocked_by')
+    })
+
+    it('answers its first request with a generic 500 for a bad MOESIF_RULES_TTL, logging the variable', async () => {
+      const { module, lines } = await coldStartModule(loadWhoami, { MOESIF_APPLICATION_ID: 'test-app', MOESIF_RULES_TTL: '0' })
+
+      const response = await module.handler(authorizedEvent(identity) as unknown as WhoamiEvent, lambdaContext())
+
+      expect(response.statusCode).toBe(500)
+      const errors = parsedLines(lines).filter((l) => l.level === 'ERROR') as { error?: { message?: string } }[]
+      expect(errors).toHaveLength(1)
+      expect(errors[0]?.error?.message).toBe('Invalid configuration: MOESIF_RULES_TTL must be a whole number of seconds from 1 to 86400')
+    })
   })
 })

@@ -11,9 +11,9 @@ export { startLocalStack, type LocalStack } from '../../src/local/stack-process'
 export const STACK_TIMEOUTS = {
   /**
    * Per stack started (and stopped) in one hook or test: above startLocalStack's own
-   * 90 s readiness wait, so its error, which carries the stack's output, is the one reported.
+   * 150 s readiness wait, so its error, which carries the stack's output, is the one reported.
    */
-  perStackStart: 150_000,
+  perStackStart: 210_000,
   /** A test that only calls a running stack. */
   call: 90_000
 } as const

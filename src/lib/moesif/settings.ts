@@ -19,6 +19,8 @@ export interface MoesifSettings {
   logBody: boolean
   /** Body field names (case-insensitive, any depth) whose values are masked. */
   maskFields: readonly string[]
+  /** How old the governance rules may get before a call refreshes them (`MOESIF_RULES_TTL`, given in seconds). */
+  rulesTtlMs: number
 }
 
 /** Reads {@link MoesifSettings} when first needed; may throw a `ConfigError`. */
@@ -30,6 +32,12 @@ export const MOESIF_DEFAULT_BASE_URI = 'https://api.moesif.net'
 /** Default for `MOESIF_MAX_WAIT_MS`. */
 export const MOESIF_DEFAULT_MAX_WAIT_MS = 100
 
+/** Default for `MOESIF_RULES_TTL`, in seconds. */
+export const MOESIF_DEFAULT_RULES_TTL_SECONDS = 60
+
+/** Longest `MOESIF_RULES_TTL`: a day. */
+const MOESIF_MAX_RULES_TTL_SECONDS = 86_400
+
 /**
  * Read the Moesif settings from the environment. An empty value counts as
  * unset. A bad value throws a `ConfigError` naming the variable and what was
@@ -40,6 +48,8 @@ export const MOESIF_DEFAULT_MAX_WAIT_MS = 100
  * - `MOESIF_MAX_WAIT_MS`: a non-negative integer, default 100.
  * - `MOESIF_LOG_BODY`: `true`, `false`, `1` or `0`, default true.
  * - `MOESIF_MASK_FIELDS`: comma-separated body field names, default none.
+ * - `MOESIF_RULES_TTL`: whole seconds from 1 to 86400, default 60: how old the
+ *   governance rules may get before a call refreshes them.
  *
  * @example
  * const settings = moesifSettingsFromEnv({ MOESIF_APPLICATION_ID: 'app-id', MOESIF_MASK_FIELDS: 'password,secret' })
@@ -51,7 +61,8 @@ export function moesifSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Moe
     baseUri: parseBaseUri(readEnv(env, 'MOESIF_BASE_URI')),
     maxWaitMs: parseMaxWaitMs(readEnv(env, 'MOESIF_MAX_WAIT_MS')),
     logBody: parseLogBody(readEnv(env, 'MOESIF_LOG_BODY')),
-    maskFields: Object.freeze(readList(env, 'MOESIF_MASK_FIELDS') ?? [])
+    maskFields: Object.freeze(readList(env, 'MOESIF_MASK_FIELDS') ?? []),
+    rulesTtlMs: parseRulesTtlSeconds(readEnv(env, 'MOESIF_RULES_TTL')) * 1000
   })
 }
 
@@ -74,6 +85,15 @@ function parseMaxWaitMs(value: string | undefined): number {
   const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN
   if (!Number.isSafeInteger(ms)) throw new ConfigError('MOESIF_MAX_WAIT_MS', 'a non-negative integer number of milliseconds')
   return ms
+}
+
+function parseRulesTtlSeconds(value: string | undefined): number {
+  if (value === undefined) return MOESIF_DEFAULT_RULES_TTL_SECONDS
+  const seconds = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN
+  if (!(seconds >= 1 && seconds <= MOESIF_MAX_RULES_TTL_SECONDS)) {
+    throw new ConfigError('MOESIF_RULES_TTL', `a whole number of seconds from 1 to ${MOESIF_MAX_RULES_TTL_SECONDS}`)
+  }
+  return seconds
 }
 
 function parseLogBody(value: string | undefined): boolean {

@@ -8,6 +8,9 @@
 import type { MoesifEventData } from 'moesif-aws-lambda'
 import { BODY_NOT_LOGGED, bodyNotLoggedMarker, withBodiesNotLogged } from './bodies'
 
+/** An event as delivery takes it: the library's, plus the id of the governance rule that blocked the call, if one did (`blocked_by`). */
+export type MoesifEventWithBlock = MoesifEventData & { blockedBy?: string | undefined }
+
 /**
  * The event as the JSON text POSTed to `/v1/events` (a batch is these,
  * comma-joined in brackets).
@@ -15,7 +18,7 @@ import { BODY_NOT_LOGGED, bodyNotLoggedMarker, withBodiesNotLogged } from './bod
  * @example
  * serializeMoesifEvent(eventData) // '{"request":{"time":"2026-...","uri":"/v1/whoami",...},...}'
  */
-export function serializeMoesifEvent(event: MoesifEventData): string {
+export function serializeMoesifEvent(event: MoesifEventWithBlock): string {
   try {
     return JSON.stringify(toWire(event))
   } catch {
@@ -38,7 +41,7 @@ export function serializeMoesifEvent(event: MoesifEventData): string {
   return JSON.stringify(minimalWire(event, reason))
 }
 
-function toWire(event: MoesifEventData): Record<string, unknown> {
+function toWire(event: MoesifEventWithBlock): Record<string, unknown> {
   const { request, response } = event
   return compact({
     request: compact({
@@ -63,12 +66,13 @@ function toWire(event: MoesifEventData): Record<string, unknown> {
     company_id: event.companyId,
     metadata: event.metadata,
     direction: event.direction,
-    weight: event.weight
+    weight: event.weight,
+    blocked_by: event.blockedBy
   })
 }
 
 /** Only the fields that are strings or numbers by construction; cannot throw. */
-function minimalWire(event: MoesifEventData, reason: string): Record<string, unknown> {
+function minimalWire(event: MoesifEventWithBlock, reason: string): Record<string, unknown> {
   const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
   const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
   const metadata = event.metadata ?? {}
@@ -84,7 +88,8 @@ function minimalWire(event: MoesifEventData, reason: string): Record<string, unk
       headers_not_logged: reason
     }),
     direction: text(event.direction),
-    weight: number(event.weight)
+    weight: number(event.weight),
+    blocked_by: text(event.blockedBy)
   })
 }
 

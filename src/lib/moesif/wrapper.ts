@@ -15,19 +15,33 @@
  *   replaced by the marker "[body not logged: <reason>]" and
  *   `metadata.body_not_logged` says why, so no body can cost a call its event;
  * - masks every event (`./masking`);
+ * - enforces Moesif's governance rules (`./governance`, fetched and kept by
+ *   `./governance-rules`): a call a rule blocks gets the rule's answer and
+ *   never reaches the handler; the headers of every rule that applies are
+ *   added to the answer;
  * - bounds the time all Moesif work adds to a request (`./budget`).
  *
  * Guaranteed, with Moesif on, for each call to the wrapped handler:
  * 1. The caller gets the handler's own result (a thrown error as a response
- *    with its real status), whatever Moesif, the collector or the bodies do.
- * 2. The answer comes at most `maxWaitMs` (MOESIF_MAX_WAIT_MS, plus timer
- *    jitter) after the handler's result is ready. All of the call's Moesif
- *    work (loading the library on a cold start, retrying buffered events,
- *    sending this call's event, and whatever later work is tracked on the
- *    call's budget) runs alongside the handler and within that bound;
- *    unfinished work goes on in the background, after the Lambda thaws if it
- *    was frozen meanwhile.
- * 3. Never two events for one call. The call's event is handed to delivery
+ *    with its real status), with the headers of the governance rules that
+ *    apply added (a header the handler set stays the handler's), whatever
+ *    Moesif, the collector or the bodies do; or, when a rule blocks the
+ *    call, the rule's status, body and headers plus `X-Moesif-Blocked-By:
+ *    <rule id>`, and the handler never runs. With no rules (none fetched
+ *    yet, Moesif down since the cold start) every call is allowed.
+ * 2. All of the call's Moesif work adds at most `maxWaitMs`
+ *    (MOESIF_MAX_WAIT_MS, plus timer jitter) to it, in total. Before any
+ *    rules were fetched (the cold start), a call waits for the first fetch
+ *    until `maxWaitMs` after it started at most, then goes on without rules;
+ *    that wait is taken from the call's budget. After the handler's result
+ *    is ready, the call waits for the rest of its budget at most. The rest
+ *    of the work (loading the library on a cold start, retrying buffered
+ *    events, refreshing stale rules, sending this call's event, and whatever
+ *    later work is tracked on the call's budget) runs alongside the handler
+ *    and within that bound; unfinished work goes on in the background, after
+ *    the Lambda thaws if it was frozen meanwhile.
+ * 3. Never two events for one call (a blocked call's event carries
+ *    `blocked_by`, the rule's id). The call's event is handed to delivery
  *    once (the library's, or our fallback only when the library failed
  *    without handing one over), and delivery holds each event in one place at
  *    a time and sends it again only when the collector cannot have recorded
@@ -56,18 +70,28 @@
  * 1. Settings: given as a loader, they are read on the first call (a failure
  *    answers a generic 500 through `errorToResponse`, and the next call tries
  *    again); without an application id the wrapper is just the inner handler.
- * 2. Budget: a fresh `moesifBudget(maxWaitMs)` for this call; events buffered
- *    by earlier calls are sent again now, tracked on it.
- * 3. Handler: started at once (errors already turned into responses); both
+ * 2. Rules and budget: the governance modules are loaded and the rules'
+ *    first fetch started when the settings are resolved (the cold start). A
+ *    call that finds the rules older than MOESIF_RULES_TTL starts a refresh.
+ *    Until the first fetch settles, a call waits for it (step 2 of the
+ *    guarantees); then a fresh `moesifBudget` of `maxWaitMs` less that wait
+ *    is made for the call, and tracks the refresh this call started and the
+ *    retry of events buffered by earlier calls (started at once).
+ * 3. Governance, then the handler: the rules in force are evaluated for the
+ *    call (company and user from the authorizer context, as for the event).
+ *    A blocked call's result is the rule's answer, and the handler is not
+ *    called; otherwise the handler is started at once (errors already turned
+ *    into responses) and the rules' headers are added to its result. Both
  *    bodies are screened for the library, the result's once it is ready.
  * 4. Report, tracked on the budget: the first call imports
  *    `moesif-aws-lambda` and `./delivery` (later calls reuse them), then
  *    `invocations.run(invocation, ...)` runs the library on the screened view
  *    with this call's `Invocation` in AsyncLocalStorage, so concurrent calls
  *    never mix. The library calls our inner handler, which returns the
- *    screened result of the handler already running, builds the event, and
- *    hands it to `sendEvent`, which marks the `Invocation` handed over and
- *    gives the event to delivery.
+ *    screened result of the handler already running (or of the block), builds
+ *    the event, and hands it to `sendEvent`, which marks the `Invocation`
+ *    handed over, adds `blockedBy` for a blocked call, and gives the event to
+ *    delivery.
  * 5. Fallback: if the library (or its import) failed and handed nothing
  *    over, WARN "moesif logging failed" and deliver an event built here
  *    (`./fallback-event`, bodies replaced by the marker).
@@ -85,8 +109,11 @@ import { BODY_NOT_LOGGED, bodyNotLoggedMarker, screenBody, withBodiesNotLogged, 
 import { moesifBudget } from './budget'
 import type { MoesifDelivery } from './delivery'
 import { fallbackEventData, type CallIdentity } from './fallback-event'
+import type { GovernanceVerdict } from './governance'
+import type * as GovernanceRulesModule from './governance-rules'
 import { maskMoesifEvent } from './masking'
 import type { MoesifSettings, MoesifSettingsLoader } from './settings'
+import type { MoesifEventWithBlock } from './wire'
 
 /** The event our protected API receives: HTTP API 2.0 behind a simple-response Lambda authorizer. */
 export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<Record<string, unknown>>
@@ -100,6 +127,8 @@ type ApiResult = APIGatewayProxyStructuredResultV2
 class Invocation {
   /** Set once this call's event went to delivery, from the library or the fallback: never twice. */
   handedOver = false
+  /** The id of the governance rule that blocked this call, if one did. */
+  blockedBy: string | undefined
   /** Bodies replaced by the screening, for `metadata.body_not_logged`. */
   readonly notLogged: BodiesNotLogged = {}
   /**
@@ -182,7 +211,13 @@ class Invocation {
  * - users and companies come from the Lambda authorizer context (`userId`,
  *   `orgId`); metadata holds only the request id and function name (and
  *   `body_not_logged` when a body was replaced); no session token is sent;
- *   see {@link maskMoesifEvent} for masking.
+ *   see {@link maskMoesifEvent} for masking;
+ * - Moesif's governance rules are enforced, by the same company and user: a
+ *   blocked call gets the rule's answer (status, JSON body, headers and
+ *   `X-Moesif-Blocked-By`) without the handler running, and its event carries
+ *   `blocked_by`; the rules are fetched at cold start (waited for within
+ *   `maxWaitMs`) and refreshed in the background once older than
+ *   `rulesTtlMs`; without rules every call is allowed.
  *
  * `settings` is either the settings themselves, used at once, or a loader
  * (such as `() => moesifSettingsFromEnv()`) called on the first call, so a bad
@@ -239,6 +274,27 @@ function reporting(respond: ApiHandler, settings: MoesifSettings, logger: Logger
 
   const applicationId = settings.applicationId
   const invocations = new AsyncLocalStorage<Invocation>()
+
+  // Step 2: governance, loaded now and its first fetch started (the cold start); a failure to load
+  // leaves every call allowed.
+  let governance: typeof GovernanceRulesModule | undefined
+  let rules: GovernanceRulesModule.MoesifGovernanceRules | undefined
+  const governanceLoaded: Promise<GovernanceRulesModule.MoesifGovernanceRules | undefined> = import('./governance-rules').then(
+    (module) => {
+      governance = module
+      rules = new module.MoesifGovernanceRules({
+        fetchDocuments: module.httpGovernanceFetcher({ applicationId, baseUri: settings.baseUri }),
+        ttlMs: settings.rulesTtlMs,
+        logger
+      })
+      rules.refreshIfStale()
+      return rules
+    },
+    (error: unknown) => {
+      warnSafely(logger, 'moesif governance unavailable: calls are allowed', { error: describeError(error) })
+      return undefined
+    }
+  )
   // Both loaded on the first call, not at init: the library and its dependencies
   // cost tens of milliseconds of cold start, and a deployment without an
   // application id never pays them.
@@ -272,7 +328,7 @@ function reporting(respond: ApiHandler, settings: MoesifSettings, logger: Logger
             const invocation = invocations.getStore()
             if (invocation?.handedOver === true) return undefined
             if (invocation !== undefined) invocation.handedOver = true
-            return outbox.send(eventData)
+            return outbox.send(withBlockedBy(eventData, invocation?.blockedBy))
           }
         },
         // Step 4: the library calls this with its view of the event; the handler is already running.
@@ -294,19 +350,62 @@ function reporting(respond: ApiHandler, settings: MoesifSettings, logger: Logger
     try {
       const event = invocation.libraryEvent
       const eventData = fallbackEventData(event, invocation.context, await invocation.result, identify(event), settings)
-      if (eventData !== undefined) await (await loadDelivery()).send(eventData)
+      if (eventData !== undefined) await (await loadDelivery()).send(withBlockedBy(eventData, invocation.blockedBy))
     } catch (error) {
       warnSafely(logger, 'moesif fallback event not sent', { error: describeError(error) })
     }
   }
 
+  /**
+   * Step 3: the verdict of the rules in force; undefined when none apply, for
+   * a call that is not an HTTP API call (no method: not reported either), or
+   * on any failure (the call is then allowed).
+   */
+  const govern = (event: ApiEvent): GovernanceVerdict | undefined => {
+    const current = rules?.current
+    if (current === undefined || governance === undefined) return undefined
+    try {
+      if (typeof (event.requestContext as Partial<ApiEvent['requestContext']> | undefined)?.http?.method !== 'string') return undefined
+      const identity = identify(event)
+      return governance.governRequest(current, governance.governanceRequestOf(event), { companyId: identity.companyId, userId: identity.userId })
+    } catch (error) {
+      warnSafely(logger, 'moesif governance failed: the call is allowed', { error: describeError(error) })
+      return undefined
+    }
+  }
+
   return async (event, context) => {
     // Step 2.
-    const budget = moesifBudget(settings.maxWaitMs)
-    if (delivery !== undefined) budget.track(delivery.retryBuffered())
-    // Step 3: the library's view of the event first, then the handler.
+    const arrived = performance.now()
+    const retry = delivery?.retryBuffered()
+    const refresh = (rules ?? (await untilDeadline(governanceLoaded, settings.maxWaitMs)))?.refreshIfStale()
+    const coldStart = rules?.coldStartWait(settings.maxWaitMs)
+    if (coldStart !== undefined) await untilDeadline(coldStart.done, Math.min(coldStart.ms, arrived + settings.maxWaitMs - performance.now()))
+    const budget = moesifBudget(Math.max(0, settings.maxWaitMs - (performance.now() - arrived)))
+    if (retry !== undefined) budget.track(retry)
+    if (refresh !== undefined) budget.track(refresh)
+    // Step 3: the library's view of the event first, then the verdict, then the handler (unless blocked).
     const invocation = new Invocation(event, context, settings.logBody)
-    invocation.start(respond(event, context))
+    const verdict = govern(event)
+    const blocked = verdict?.blocked
+    if (verdict !== undefined && blocked !== undefined && governance !== undefined) {
+      invocation.blockedBy = blocked.ruleId
+      invocation.start(Promise.resolve(governance.blockedResult({ ...verdict, blocked })))
+      infoSafely(logger, 'moesif governance blocked the call', { ruleId: blocked.ruleId, status: blocked.status })
+    } else if (verdict !== undefined && governance !== undefined) {
+      const { withRuleHeaders } = governance
+      invocation.start(
+        respond(event, context).then((result) => {
+          try {
+            return withRuleHeaders(result, verdict.headers)
+          } catch {
+            return result // the handler's own result rather than none
+          }
+        })
+      )
+    } else {
+      invocation.start(respond(event, context))
+    }
     // Steps 4 and 5.
     budget.track(report(invocation))
     // Step 6.
@@ -348,6 +447,44 @@ async function respondSafely(handler: ApiHandler, event: ApiEvent, context: Cont
     return await handler(event, context)
   } catch (error) {
     return errorToResponse(error, context.awsRequestId, logger)
+  }
+}
+
+/** The event with the id of the rule that blocked its call, if one did. */
+function withBlockedBy(eventData: MoesifEventWithBlock, blockedBy: string | undefined): MoesifEventWithBlock {
+  if (blockedBy === undefined) return eventData
+  const blockedEvent: MoesifEventWithBlock = { ...eventData, blockedBy }
+  return blockedEvent
+}
+
+/**
+ * `work`'s value, or undefined once `ms` have passed first (at once when `ms`
+ * is not positive). Never rejects when `work` does not; the timer never holds
+ * the process open.
+ */
+function untilDeadline<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  if (!(ms > 0)) return Promise.resolve(undefined)
+  return new Promise<T | undefined>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms)
+    timer.unref()
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      (error: unknown) => {
+        clearTimeout(timer)
+        reject(error instanceof Error ? error : new Error(String(error)))
+      }
+    )
+  })
+}
+
+function infoSafely(logger: Logger, message: string, extra: Record<string, unknown>): void {
+  try {
+    logger.info(message, extra)
+  } catch {
+    // A failing log sink must not reach the caller.
   }
 }
 

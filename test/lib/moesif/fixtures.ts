@@ -30,7 +30,15 @@ export function resetLibraryState(): void {
 }
 
 export function settingsFor(overrides: Partial<MoesifSettings>): MoesifSettings {
-  return { applicationId: APPLICATION_ID, baseUri: MOESIF_DEFAULT_BASE_URI, maxWaitMs: 100, logBody: true, maskFields: [], ...overrides }
+  return {
+    applicationId: APPLICATION_ID,
+    baseUri: MOESIF_DEFAULT_BASE_URI,
+    maxWaitMs: 100,
+    logBody: true,
+    maskFields: [],
+    rulesTtlMs: 60_000,
+    ...overrides
+  }
 }
 
 export function apiEvent(

@@ -65,9 +65,10 @@ export async function startScriptedCollector(): Promise<ScriptedCollector> {
     req.on('error', () => undefined)
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/'
-      if (req.method === 'GET' && path === '/v1/config') {
+      if (req.method === 'GET' && (path === '/v1/config' || path === '/v1/rules')) {
+        // No governance rules: these tests are about delivery.
         res.writeHead(200, { 'content-type': 'application/json', 'x-moesif-config-etag': 'scripted' })
-        res.end('{}')
+        res.end(path === '/v1/rules' ? '[]' : '{}')
         return
       }
       if (req.method !== 'POST' || (path !== '/v1/events' && path !== '/v1/events/batch')) {

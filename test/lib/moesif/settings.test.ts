@@ -15,10 +15,23 @@ function catchError(fn: () => unknown): unknown {
 describe('moesifSettingsFromEnv', () => {
   it('applies defaults, treating empty values as unset', () => {
     // Act
-    const settings = moesifSettingsFromEnv({ MOESIF_APPLICATION_ID: '', MOESIF_BASE_URI: '', MOESIF_MAX_WAIT_MS: ' ', MOESIF_LOG_BODY: '' })
+    const settings = moesifSettingsFromEnv({
+      MOESIF_APPLICATION_ID: '',
+      MOESIF_BASE_URI: '',
+      MOESIF_MAX_WAIT_MS: ' ',
+      MOESIF_LOG_BODY: '',
+      MOESIF_RULES_TTL: ''
+    })
 
     // Assess
-    expect(settings).toEqual({ applicationId: undefined, baseUri: 'https://api.moesif.net', maxWaitMs: 100, logBody: true, maskFields: [] })
+    expect(settings).toEqual({
+      applicationId: undefined,
+      baseUri: 'https://api.moesif.net',
+      maxWaitMs: 100,
+      logBody: true,
+      maskFields: [],
+      rulesTtlMs: 60_000
+    })
     expect(Object.isFrozen(settings)).toBe(true)
   })
 
@@ -29,7 +42,8 @@ describe('moesifSettingsFromEnv', () => {
       MOESIF_BASE_URI: 'http://127.0.0.1:9999/',
       MOESIF_MAX_WAIT_MS: '0',
       MOESIF_LOG_BODY: 'FALSE',
-      MOESIF_MASK_FIELDS: 'password, secret,,token '
+      MOESIF_MASK_FIELDS: 'password, secret,,token ',
+      MOESIF_RULES_TTL: '2'
     })
 
     // Assess
@@ -38,7 +52,8 @@ describe('moesifSettingsFromEnv', () => {
       baseUri: 'http://127.0.0.1:9999',
       maxWaitMs: 0,
       logBody: false,
-      maskFields: ['password', 'secret', 'token']
+      maskFields: ['password', 'secret', 'token'],
+      rulesTtlMs: 2_000
     })
   })
 
@@ -52,6 +67,20 @@ describe('moesifSettingsFromEnv', () => {
   })
 
   it.each([
+    ['1', 1_000],
+    [' 60 ', 60_000],
+    ['86400', 86_400_000]
+  ])('accepts MOESIF_RULES_TTL=%s (seconds)', (value, expectedMs) => {
+    expect(moesifSettingsFromEnv({ MOESIF_RULES_TTL: value }).rulesTtlMs).toBe(expectedMs)
+  })
+
+  it('rejects MOESIF_RULES_TTL=0: rules are never refetched on every call', () => {
+    expect(() => moesifSettingsFromEnv({ MOESIF_RULES_TTL: '0' })).toThrow(
+      new ConfigError('MOESIF_RULES_TTL', 'a whole number of seconds from 1 to 86400')
+    )
+  })
+
+  it.each([
     ['MOESIF_MAX_WAIT_MS', '-1'],
     ['MOESIF_MAX_WAIT_MS', '1.5'],
     ['MOESIF_MAX_WAIT_MS', '1e3'],
@@ -60,7 +89,12 @@ describe('moesifSettingsFromEnv', () => {
     ['MOESIF_LOG_BODY', 'yes'],
     ['MOESIF_LOG_BODY', '2'],
     ['MOESIF_BASE_URI', 'not a url'],
-    ['MOESIF_BASE_URI', 'ftp://api.moesif.net']
+    ['MOESIF_BASE_URI', 'ftp://api.moesif.net'],
+    ['MOESIF_RULES_TTL', '-5'],
+    ['MOESIF_RULES_TTL', '1.5'],
+    ['MOESIF_RULES_TTL', '2s'],
+    ['MOESIF_RULES_TTL', '86401'],
+    ['MOESIF_RULES_TTL', 'hourly']
   ])('rejects %s=%s with a ConfigError naming the variable', (variable, value) => {
     // Act
     const read = (): MoesifSettings => moesifSettingsFromEnv({ MOESIF_APPLICATION_ID: 'app-id', [variable]: value })

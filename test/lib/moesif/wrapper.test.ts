@@ -49,7 +49,15 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
 }
 
 function settingsFor(overrides: Partial<MoesifSettings>): MoesifSettings {
-  return { applicationId: APPLICATION_ID, baseUri: MOESIF_DEFAULT_BASE_URI, maxWaitMs: 100, logBody: true, maskFields: [], ...overrides }
+  return {
+    applicationId: APPLICATION_ID,
+    baseUri: MOESIF_DEFAULT_BASE_URI,
+    maxWaitMs: 100,
+    logBody: true,
+    maskFields: [],
+    rulesTtlMs: 60_000,
+    ...overrides
+  }
 }
 
 function apiEvent(overrides: { headers?: Record<string, string>; body?: string; authorizer?: Record<string, unknown> | undefined } = {}): ApiEvent {
