@@ -418,7 +418,7 @@ const document: OpenApiDocument = {
         operationId: 'whoami',
         summary: 'The sample protected API: who the API key belongs to',
         description:
-          'The Lambda authorizer verifies the key (signature, expiry, revocation) before this runs, and hands on the identity. Each call is reported to Moesif by company and user.',
+          "The Lambda authorizer verifies the key (signature, expiry, revocation) before this runs, and hands on the identity. Each call is reported to Moesif by company and user. A Moesif governance rule may answer instead (see the README, Governance): with the rule's own status, JSON body and headers, and `X-Moesif-Blocked-By: <rule id>`; the API itself then never runs.",
         tags: ['sample API'],
         security: [{ apiKey: [] }],
         responses: {
