@@ -1,7 +1,7 @@
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type * as DynamoDbSdk from '@aws-sdk/client-dynamodb'
-import { readEnv, type Env } from '../runtime/env'
-import { ConfigError } from '../runtime/errors'
+import type { Env } from '../runtime/env'
+import { keyTableSettingsFromEnv } from '../store/dynamo-key-store'
 
 /**
  * What billing keeps in the key table besides keys. Three more kinds of item,
@@ -266,15 +266,7 @@ export class DynamoBillingRecords implements BillingRecords {
  * const records = billingRecordsFromEnv(process.env)
  */
 export function billingRecordsFromEnv(env: Env): BillingRecords | undefined {
-  const table = readEnv(env, 'KEYS_TABLE')
-  if (table === undefined) return undefined
-  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError('KEYS_TABLE', 'a DynamoDB table name')
-  const endpoint = readEnv(env, 'DYNAMODB_ENDPOINT')
-  // Bounded: a hung table must become a fast 5xx, not a Lambda timeout.
-  const base = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1500 } }
-  const options =
-    endpoint === undefined
-      ? base
-      : { ...base, endpoint, region: readEnv(env, 'AWS_REGION') ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-  return new DynamoBillingRecords((m) => new m.DynamoDBClient(options), table)
+  const settings = keyTableSettingsFromEnv(env)
+  if (settings === undefined) return undefined
+  return new DynamoBillingRecords((m) => new m.DynamoDBClient(settings.clientOptions), settings.table)
 }

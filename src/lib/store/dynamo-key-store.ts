@@ -237,24 +237,29 @@ export class DynamoKeyStore implements KeyStore {
   }
 }
 
+/** Where the key table is and how to reach it, as the environment configures it. */
+export interface KeyTableSettings {
+  readonly table: string
+  /** Options for the AWS SDK's `DynamoDBClient`: bounded retries and timeouts; dynalite's endpoint locally. */
+  readonly clientOptions: DynamoDbSdk.DynamoDBClientConfig
+}
+
 /**
- * The key store configured by the environment: `KEYS_TABLE` names the table;
- * `DYNAMODB_ENDPOINT` (local stack and tests only) points at dynalite.
- * The revocation lookup uses the lite client when the environment allows it
- * (see {@link dynamoDbLiteFromEnv}: credentials in the environment, as on Lambda).
- * Returns `undefined` when no table is configured.
+ * The key table the environment names: `KEYS_TABLE`, and `DYNAMODB_ENDPOINT`
+ * (local stack and tests only) for dynalite. Every client of the table uses
+ * these bounded settings, so a hung table becomes a fast failure, never a
+ * Lambda timeout. `undefined` when no table is configured.
  *
  * @example
- * const store = keyStoreFromEnv(process.env)
+ * const settings = keyTableSettingsFromEnv(process.env)
  */
-export function keyStoreFromEnv(env: Env, logger?: Logger): KeyStore | undefined {
+export function keyTableSettingsFromEnv(env: Env): KeyTableSettings | undefined {
   const table = readEnv(env, 'KEYS_TABLE')
   if (table === undefined) return undefined
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError('KEYS_TABLE', 'a DynamoDB table name')
   const endpoint = readEnv(env, 'DYNAMODB_ENDPOINT')
-  // Bounded: a hung store must turn into a fast fail-closed answer, not a Lambda timeout.
   const base = { maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1500 } }
-  const options =
+  const clientOptions =
     endpoint === undefined
       ? base
       : {
@@ -264,7 +269,22 @@ export function keyStoreFromEnv(env: Env, logger?: Logger): KeyStore | undefined
           // dynalite accepts any credentials; never real ones here.
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' }
         }
-  return new DynamoKeyStore((m) => new m.DynamoDBClient(options), table, {
+  return { table, clientOptions }
+}
+
+/**
+ * The key store configured by the environment (see {@link keyTableSettingsFromEnv}).
+ * The revocation lookup uses the lite client when the environment allows it
+ * (see {@link dynamoDbLiteFromEnv}: credentials in the environment, as on Lambda).
+ * Returns `undefined` when no table is configured.
+ *
+ * @example
+ * const store = keyStoreFromEnv(process.env)
+ */
+export function keyStoreFromEnv(env: Env, logger?: Logger): KeyStore | undefined {
+  const settings = keyTableSettingsFromEnv(env)
+  if (settings === undefined) return undefined
+  return new DynamoKeyStore((m) => new m.DynamoDBClient(settings.clientOptions), settings.table, {
     lite: dynamoDbLiteFromEnv(env),
     onLiteFallback: (errorName) => logger?.warn('revocation lookups fell back to the AWS SDK: DynamoDB refused the lightweight client', { errorName })
   })
