@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs'
+import { existsSync, mkdirSync, realpathSync } from 'node:fs'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { acquirePidLock, liveLockHolder, type PidLock, type PidLockInfo } from './pid-lock'
 
 /**
  * The state folder (`LOCAL_STATE_DIR`, `.local` by default) holds the local
@@ -13,13 +14,8 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 /** The lock file's name inside the state folder. */
 export const LOCK_FILE = 'stack.lock'
 
-/** What the lock file holds (JSON). */
-export interface StackLockInfo {
-  readonly pid: number
-  /** Where that stack serves, for the message a second start prints. */
-  readonly url: string
-  readonly startedAt: string
-}
+/** What the lock file holds (JSON): the stack's pid and where it serves. */
+export type StackLockInfo = PidLockInfo
 
 /** Another live process holds the state folder. */
 export class StateFolderLockedError extends Error {
@@ -36,32 +32,9 @@ export class StateFolderLockedError extends Error {
 }
 
 /** A held lock. */
-export interface StackLock {
-  readonly path: string
-  /** Remove the lock file if it is still this process's. Idempotent. */
-  readonly release: () => void
-}
+export type StackLock = PidLock
 
-/** Whether a process with this id exists (EPERM: it exists, and belongs to someone else). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-function readLock(path: string): StackLockInfo | undefined {
-  try {
-    const info = JSON.parse(readFileSync(path, 'utf8')) as Partial<StackLockInfo>
-    if (typeof info.pid !== 'number') return undefined
-    return { pid: info.pid, url: typeof info.url === 'string' ? info.url : 'unknown address', startedAt: String(info.startedAt ?? '') }
-  } catch {
-    return undefined
-  }
-}
+export { processAlive } from './pid-lock'
 
 /**
  * The stack that holds the state folder `dir` right now (its lock names a
@@ -72,8 +45,7 @@ function readLock(path: string): StackLockInfo | undefined {
  * const stack = findRunningStack('.local') // { pid: 4242, url: 'http://127.0.0.1:3000', startedAt: '...' }
  */
 export function findRunningStack(dir: string): StackLockInfo | undefined {
-  const holder = readLock(join(dir, LOCK_FILE))
-  return holder !== undefined && processAlive(holder.pid) ? holder : undefined
+  return liveLockHolder(join(dir, LOCK_FILE))
 }
 
 /**
@@ -88,41 +60,10 @@ export function findRunningStack(dir: string): StackLockInfo | undefined {
  * const lock = acquireStackLock('.local', { url: 'http://127.0.0.1:3000' })
  */
 export function acquireStackLock(dir: string, options: { url: string; pid?: number }): StackLock {
-  const pid = options.pid ?? process.pid
   mkdirSync(dir, { recursive: true, mode: 0o700 })
-  const path = join(dir, LOCK_FILE)
-  const info: StackLockInfo = { pid, url: options.url, startedAt: new Date().toISOString() }
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number
-    try {
-      fd = openSync(path, 'wx', 0o600)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const holder = readLock(path)
-      if (holder !== undefined && holder.pid !== pid && processAlive(holder.pid)) throw new StateFolderLockedError(dir, holder)
-      // Stale (its process is gone) or unreadable (a start killed mid-write): take it over.
-      rmSync(path, { force: true })
-      continue
-    }
-    try {
-      writeSync(fd, JSON.stringify(info) + '\n')
-    } finally {
-      closeSync(fd)
-    }
-    let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      process.off('exit', release)
-      if (readLock(path)?.pid === pid) rmSync(path, { force: true })
-    }
-    process.on('exit', release)
-    return { path, release }
-  }
-  // Three rounds lost to other starts taking it over at the same moment.
-  const holder = readLock(path)
-  if (holder !== undefined) throw new StateFolderLockedError(dir, holder)
-  throw new Error(`could not take the lock ${path}`)
+  const taken = acquirePidLock(join(dir, LOCK_FILE), { ...options, takeOverSamePid: true })
+  if ('holder' in taken) throw new StateFolderLockedError(dir, taken.holder)
+  return taken
 }
 
 /** The files the local tools write into the state folder, which must all be git-ignored (stripe.json: the Stripe stand-in's key and webhook secret). */

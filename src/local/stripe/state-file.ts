@@ -10,27 +10,16 @@
  * every change through one event loop. With no stand-in running, the CLI may
  * start one on the same `statePath` itself.
  */
-import { randomUUID } from 'node:crypto'
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { StripeStandInState } from './store'
+import { acquirePidLock, liveLockHolder, type PidLock, type PidLockInfo } from '../pid-lock'
 
-/** What the lock file holds (JSON). */
-export interface StandInLockInfo {
-  readonly pid: number
-  /** Where the owning stand-in serves, e.g. `http://127.0.0.1:12111`. */
-  readonly url: string
-  readonly startedAt: string
-  /** Tells two stand-ins of one process apart. */
-  readonly token: string
-}
+/** What the lock file holds (JSON): the owning stand-in's pid, URL and token. */
+export type StandInLockInfo = PidLockInfo
 
 /** A held lock. */
-export interface StandInLock {
-  readonly path: string
-  /** Remove the lock file if it is still this stand-in's. Idempotent. */
-  release(): void
-}
+export type StandInLock = PidLock
 
 /**
  * The lock file of a state file.
@@ -42,26 +31,6 @@ export function lockPathOf(statePath: string): string {
   return `${statePath}.lock`
 }
 
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-function readLock(path: string): StandInLockInfo | undefined {
-  try {
-    const info = JSON.parse(readFileSync(path, 'utf8')) as Partial<StandInLockInfo>
-    if (typeof info.pid !== 'number' || typeof info.url !== 'string') return undefined
-    return { pid: info.pid, url: info.url, startedAt: String(info.startedAt ?? ''), token: String(info.token ?? '') }
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * The stand-in that owns `statePath` right now (its lock names a live
  * process), or `undefined` when none does.
@@ -70,8 +39,7 @@ function readLock(path: string): StandInLockInfo | undefined {
  * const running = findRunningStripeStandIn('.local/stripe.json') // { pid: 4242, url: 'http://127.0.0.1:12111', ... }
  */
 export function findRunningStripeStandIn(statePath: string): StandInLockInfo | undefined {
-  const holder = readLock(lockPathOf(statePath))
-  return holder !== undefined && processAlive(holder.pid) ? holder : undefined
+  return liveLockHolder(lockPathOf(statePath))
 }
 
 /**
@@ -82,39 +50,8 @@ export function findRunningStripeStandIn(statePath: string): StandInLockInfo | u
  * const lock = acquireStandInLock('.local/stripe.json', 'http://127.0.0.1:12111')
  * if ('holder' in lock) throw new Error(`already served by ${lock.holder.url}`)
  */
-export function acquireStandInLock(statePath: string, url: string): StandInLock | { holder: StandInLockInfo } {
-  const path = lockPathOf(statePath)
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  const token = randomUUID()
-  for (let attempt = 0; attempt < 3; attempt++) {
-    let fd: number
-    try {
-      fd = openSync(path, 'wx', 0o600)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const holder = readLock(path)
-      if (holder !== undefined && processAlive(holder.pid)) return { holder }
-      rmSync(path, { force: true })
-      continue
-    }
-    try {
-      writeSync(fd, JSON.stringify({ pid: process.pid, url, startedAt: new Date().toISOString(), token }) + '\n')
-    } finally {
-      closeSync(fd)
-    }
-    let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      process.off('exit', release)
-      if (readLock(path)?.token === token) rmSync(path, { force: true })
-    }
-    process.on('exit', release)
-    return { path, release }
-  }
-  const holder = readLock(path)
-  if (holder !== undefined) return { holder }
-  throw new Error(`could not take the lock ${path}`)
+export function acquireStandInLock(statePath: string, url: string): StandInLock | { readonly holder: StandInLockInfo } {
+  return acquirePidLock(lockPathOf(statePath), { url })
 }
 
 /**
