@@ -1,15 +1,14 @@
 // One warm Lambda container: loads a handler once (ours from the packaged
-// zip, the baseline bundle, or the floor verifier), then runs the batches the
-// parent asks for over IPC and reports throughput and per-invocation latency.
-// Its stdout (the handlers' log lines) goes to /dev/null, as the parent spawns it.
+// zip, the baseline bundle, or the floor verifier bundled like ours), then
+// runs the batches the parent asks for over IPC and reports throughput and
+// per-invocation latency. Its stdout (the handlers' log lines) goes to
+// /dev/null, as the parent spawns it.
 import { readFileSync } from 'node:fs'
-import { createFloorVerifier } from './lib/floor.mjs'
 import { loadHandler } from './lib/load-handler.mjs'
 import { httpApiAuthorizerEvent, lambdaContext, restTokenEvent } from './lib/tokens.mjs'
 import { quantile } from './lib/stats.mjs'
 
 const impl = process.env.BENCH_IMPL
-const alg = process.env.BENCH_ALG
 const warmPass = process.env.BENCH_WARM_PASS === '1'
 const tokens = JSON.parse(readFileSync(process.env.BENCH_TOKENS, 'utf8'))
 const functionName = impl === 'baseline' ? 'reference-authorizer' : 'dev-portal-keys-prod-authorizer'
@@ -17,7 +16,8 @@ const functionName = impl === 'baseline' ? 'reference-authorizer' : 'dev-portal-
 let invoke // (prepared) => Promise<boolean> | boolean : true when allowed
 let prepare // (token, n) => what invoke takes
 
-if (impl === 'ours') {
+if (impl === 'ours' || impl === 'floor') {
+  // The floor is called exactly like ours: the same HTTP API event and context, the same await.
   const handler = await loadHandler(process.env.BENCH_HANDLER)
   prepare = (token, n) => ({ event: httpApiAuthorizerEvent(token, n), context: lambdaContext(functionName, n) })
   invoke = async ({ event, context }) => (await handler(event, context)).isAuthorized === true
@@ -28,10 +28,6 @@ if (impl === 'ours') {
     new Promise((resolve) => {
       handler(event, context, (error, result) => resolve(error == null && result?.policyDocument?.Statement?.[0]?.Effect === 'Allow'))
     })
-} else if (impl === 'floor') {
-  const verifyToken = createFloorVerifier(alg, tokens.verifyKey)
-  prepare = (token) => token
-  invoke = (token) => verifyToken(token, Date.now() / 1000) !== undefined
 } else {
   throw new Error(`unknown BENCH_IMPL ${impl}`)
 }
@@ -39,7 +35,9 @@ if (impl === 'ours') {
 let sequence = 0
 function tokensFor(kind, slice, n) {
   switch (kind) {
-    case 'distinct': {
+    // 'miss': revocation cache misses, keys this container has never seen (the revocation container runs no 'distinct' batch).
+    case 'distinct':
+    case 'miss': {
       const list = tokens.distinct.slice(slice * n, slice * n + n)
       if (list.length < n) throw new Error(`not enough distinct tokens for slice ${slice}`)
       return list
@@ -72,7 +70,7 @@ const pooled = new Map() // kind -> latencies (µs) over all recorded rounds
 
 async function runBatch({ kind, slice, n, record }) {
   const inputs = tokensFor(kind, slice, n).map((token) => prepare(token, ++sequence))
-  if (warmPass) {
+  if (warmPass && kind !== 'miss') {
     // Keeps the revocation cache warm (entries older than REVOCATION_CACHE_TTL are fetched again here, untimed).
     const unique = kind === 'same' ? 1 : kind === 'pool' ? Math.min(n, tokens.pool.length) : n
     for (let i = 0; i < unique; i++) await invoke(inputs[i])
@@ -96,7 +94,15 @@ async function runBatch({ kind, slice, n, record }) {
     if (list === undefined) pooled.set(kind, (list = []))
     for (const value of latencies) list.push(value)
   }
-  return { ms, n, opsPerSec: (n / ms) * 1000, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), allowed, preempted }
+  return {
+    ms,
+    n,
+    opsPerSec: (n / ms) * 1000,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    allowed,
+    preempted
+  }
 }
 
 async function sanity() {

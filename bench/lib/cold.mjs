@@ -2,7 +2,6 @@
 // completes its first invocation. All cases interleave, in a shuffled order
 // each round, one process at a time.
 import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { lambdaBaseEnv } from './child.mjs'
 import { median, quantile, seededRandom, shuffled } from './stats.mjs'
 import { KID, apiKeyClaims, generateKeyMaterial, httpApiAuthorizerEvent, protectedApiEvent, restTokenEvent, signToken } from './tokens.mjs'
@@ -84,8 +83,8 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
     },
     {
       id: 'floor',
-      label: 'floor (minimal node:crypto verifier as a handler)',
-      path: join(import.meta.dirname, 'floor-handler.mjs'),
+      label: 'floor (minimal node:crypto verifier as a handler, bundled like ours)',
+      path: prepared.floorHandler,
       style: 'async',
       event: () => httpApiAuthorizerEvent(token(), 1),
       env: lambdaBaseEnv('floor', { JWT_ALGORITHM: 'HS256', JWT_VERIFY_KEY: material.verifyKey }),
@@ -167,6 +166,8 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
       load: summary(list, 'loadMs'),
       first: summary(list, 'firstMs'),
       inside: summary(list, 'totalMs'),
+      cpuLoad: summary(list, 'cpuLoadMs'),
+      cpuInside: summary(list, 'cpuTotalMs'),
       sinceProcessStart: summary(list, 'sinceProcessStartMs'),
       wall: summary(list, 'wallMs'),
       // The AWS SDK clients the process had loaded after the import and after the first call (the union over samples).
@@ -177,7 +178,8 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
     }
   })
   // Per-round ratios against each baseline (rounds are aligned: every case runs once per round):
-  // `vsBaseline` against the baseline bundled like ours, `vsShipped` against the baseline as shipped.
+  // `vsBaseline` against the baseline bundled like ours, `vsShipped` against the baseline as shipped,
+  // `vsFloor` against the floor verifier bundled like ours (with its per-round range).
   const perRound = (a, b, field) => median(samples.get(a).map((s, i) => s[field] / samples.get(b)[i][field]))
   const netOfEmpty = (a, b) =>
     median(samples.get(a).map((s, i) => (s.wallMs - samples.get('empty')[i].wallMs) / (samples.get(b)[i].wallMs - samples.get('empty')[i].wallMs)))
@@ -186,9 +188,14 @@ export async function runCold({ script, prepared, dynamo, collector, log, rounds
     wall: perRound(id, base, 'wallMs'),
     wallNetOfEmpty: id === 'empty' ? null : netOfEmpty(id, base)
   })
+  const range = (a, b, field) => {
+    const per = samples.get(a).map((s, i) => s[field] / samples.get(b)[i][field])
+    return { median: median(per), min: Math.min(...per), max: Math.max(...per) }
+  }
   for (const row of rows) {
     row.vsBaseline = versus(row.id, 'baseline')
     row.vsShipped = versus(row.id, 'baseline-shipped')
+    row.vsFloor = { ...versus(row.id, 'floor'), insideRange: range(row.id, 'floor', 'totalMs'), cpuInsideRange: range(row.id, 'floor', 'cpuTotalMs') }
   }
   return { rounds, rows }
 }

@@ -1,9 +1,10 @@
 // Everything the measurements run from, built fresh into bench/.work/ (the
 // only scratch folder): our packaged zips, the baseline bundle and zip, the
-// TypeScript helpers for dynalite and the Moesif collector, and two probe
-// handlers for the cold-start comparison (an empty one, and one that loads
+// floor verifier bundled as a handler like ours, the TypeScript helpers for
+// dynalite and the Moesif collector, and two probe handlers for the
+// cold-start comparison (an empty one, and one that loads
 // @aws-sdk/client-dynamodb on its first call, as our authorizer's first
-// revocation lookup does).
+// revocation lookup would through the SDK).
 import { execFile } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -160,6 +161,12 @@ export async function prepare(log) {
     { name: relative(join(WORK, 'pkg', 'authorizer'), handlers.authorizer), data: readFileSync(handlers.authorizer) }
   ])
 
+  // The floor verifier as a handler, bundled exactly like ours and the baseline (CommonJS, .cjs):
+  // the reference every measure is divided by.
+  const floorHandler = join(WORK, 'floor', 'floor.cjs')
+  rmSync(dirname(floorHandler), { recursive: true, force: true })
+  await build({ ...LAMBDA_BUILD, entryPoints: [join(ROOT, 'bench', 'lib', 'floor-handler.mjs')], outfile: floorHandler })
+
   // Probe handlers, CommonJS like ours: an empty one, and one whose first call loads
   // @aws-sdk/client-dynamodb with import(), as our authorizer's first revocation lookup does.
   const probesDir = join(WORK, 'probes')
@@ -170,6 +177,9 @@ export async function prepare(log) {
   const dynamoProbeHandler = join(probesDir, 'dynamodb-first-call.cjs')
   writeFileSync(dynamoProbeHandler, "exports.handler = async () => {\n  await import('@aws-sdk/client-dynamodb')\n  return { ok: true }\n}\n")
   rmSync(join(WORK, 'what-if'), { recursive: true, force: true }) // left by older versions of the bench
+  // The authorizer's decision code and revocation check, bundled like the authorizer, for the cache-hit probe.
+  const revocationProbe = join(probesDir, 'revocation-probe.cjs')
+  await build({ ...LAMBDA_BUILD, entryPoints: [join(ROOT, 'bench', 'lib', 'revocation-probe.ts')], outfile: revocationProbe })
 
   const helpers = {
     localDynamoDb: await bundleHelper('src/local/local-dynamodb.ts', 'local-dynamodb.mjs'),
@@ -182,7 +192,8 @@ export async function prepare(log) {
   const bundleBytes = {
     authorizer: statSync(handlers.authorizer).size,
     whoami: statSync(handlers.whoami).size,
-    baseline: statSync(baselineHandler).size
+    baseline: statSync(baselineHandler).size,
+    floor: statSync(floorHandler).size
   }
   return {
     zips,
@@ -191,8 +202,10 @@ export async function prepare(log) {
     handlers,
     baselineHandler,
     shippedBaselineHandler: shipped.handler,
+    floorHandler,
     emptyHandler,
     dynamoProbeHandler,
+    revocationProbe,
     helpers
   }
 }

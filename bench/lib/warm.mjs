@@ -1,7 +1,8 @@
 // Warm authorizer throughput and latency: ours (packaged), the baseline and
-// the floor, each in its own long-lived child (one per configuration, as a
-// Lambda container is), driven in interleaved rounds so every case sees the
-// same machine noise. Only one child runs at a time.
+// the floor (bundled like ours, called with the same events), each in its own
+// long-lived child (one per configuration, as a Lambda container is), driven
+// in interleaved rounds so every case sees the same machine noise. Only one
+// child runs at a time.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BenchChild, lambdaBaseEnv } from './child.mjs'
@@ -13,6 +14,9 @@ export const BATCH = { HS256: 2000, RS256: 1000, ES256: 600, EdDSA: 500 }
 const INVALID_POOL = 500
 /** Keys a revocation-enabled container keeps seeing (cycled); each is looked up once, then served from the cache. */
 const REVOCATION_POOL = 256
+/** Invocations per batch of revocation cache misses (each one a lookup against dynalite), for every algorithm. */
+export const MISS_BATCH = 50
+const batchOf = (alg, kind) => (kind === 'miss' ? MISS_BATCH : BATCH[alg])
 
 function writeTokens(work, alg, rounds, log) {
   const started = performance.now()
@@ -46,7 +50,7 @@ function oursEnv(alg, material, extra) {
 /**
  * @returns the per-case rounds, ratios and pooled latency quantiles.
  */
-export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, minRounds, budgetMs }) {
+export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, minRounds, deadline }) {
   const tokenFiles = {}
   for (const alg of ALGORITHMS) tokenFiles[alg] = writeTokens(work, alg, maxRounds, log)
 
@@ -73,7 +77,7 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
       key: `ours-revocation:${alg}`,
       impl: 'ours-revocation',
       alg,
-      kinds: ['pool', 'same'],
+      kinds: ['pool', 'same', 'miss'],
       env: {
         ...oursEnv(alg, material, {
           KEYS_TABLE: dynamo.table,
@@ -92,7 +96,12 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
       impl: 'floor',
       alg,
       kinds: ['distinct', 'same', 'invalid'],
-      env: { ...lambdaBaseEnv('floor'), ...common, BENCH_IMPL: 'floor' }
+      env: {
+        ...lambdaBaseEnv('floor', { JWT_ALGORITHM: alg, JWT_VERIFY_KEY: material.verifyKey }),
+        ...common,
+        BENCH_IMPL: 'floor',
+        BENCH_HANDLER: handlers.floor
+      }
     })
     if (BASELINE_ALGORITHMS.has(alg)) {
       configs.push({
@@ -128,7 +137,7 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
     const cases = configs.flatMap((config) => config.kinds.map((kind) => ({ id: `${config.key}:${kind}`, config, kind })))
     const results = new Map(cases.map((c) => [c.id, []]))
     const run = async (c, slice, record) => {
-      const n = BATCH[c.config.alg]
+      const n = batchOf(c.config.alg, c.kind)
       const result = await children.get(c.config.key).request({ type: 'run', kind: c.kind, slice, n, record })
       const expected = c.kind === 'invalid' ? 0 : n
       if (result.allowed !== expected) throw new Error(`${c.id}: ${result.allowed}/${n} allowed, expected ${expected}`)
@@ -137,6 +146,9 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
 
     const random = seededRandom(20261128)
     const started = performance.now()
+    // Whatever signing the tokens and starting the containers took, the rounds stop in time for the deadline.
+    const budgetMs = Math.max(60_000, deadline - started)
+    log(`budget ${(budgetMs / 1000).toFixed(0)} s for the rounds`)
     for (const c of shuffled(cases, random)) await run(c, 0, false) // JIT warm-up, discarded
     log(`warm-up round done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     let rounds = 0
@@ -163,7 +175,7 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
         impl: c.config.impl,
         alg: c.config.alg,
         kind: c.kind,
-        batch: BATCH[c.config.alg],
+        batch: batchOf(c.config.alg, c.kind),
         rounds: list.length,
         opsPerSec: median(list.map((r) => r.opsPerSec)),
         opsPerSecByRound: list.map((r) => Math.round(r.opsPerSec)),
@@ -178,22 +190,61 @@ export async function runWarm({ work, script, handlers, dynamo, log, maxRounds, 
       }
     })
     const byId = new Map(rows.map((r) => [r.id, r]))
-    const ratio = (a, b) => {
+    const summarize = (per) => ({
+      median: median(per),
+      min: Math.min(...per),
+      max: Math.max(...per),
+      q25: quantile(per, 0.25),
+      q75: quantile(per, 0.75)
+    })
+    // Per-round ratios of two cases (rounds are aligned: every case runs once per round).
+    const perRound = (a, b, f) => {
       const ra = results.get(a)
       const rb = results.get(b)
       if (ra === undefined || rb === undefined) return undefined
-      const per = ra.map((r, i) => r.opsPerSec / rb[i].opsPerSec)
-      return { median: median(per), min: Math.min(...per), max: Math.max(...per), q25: quantile(per, 0.25), q75: quantile(per, 0.75) }
+      return summarize(ra.map((r, i) => f(r, rb[i])))
     }
+    // Throughput ratio (higher is faster), and time ratio (time per call ÷ the other's; ≤ 1.3× is the floor target).
+    const ratio = (a, b) => perRound(a, b, (x, y) => x.opsPerSec / y.opsPerSec)
+    const timeRatio = (a, b) => perRound(a, b, (x, y) => y.opsPerSec / x.opsPerSec)
+    // Median-call ratio: what a call costs when neither the machine nor a GC pause interrupts it.
+    const p50Ratio = (a, b) => perRound(a, b, (x, y) => x.p50 / y.p50)
     for (const row of rows) {
-      if (row.impl === 'floor' || row.impl === 'baseline') continue
+      if (row.impl === 'floor' || row.impl === 'baseline' || row.kind === 'miss') continue
       const kindForOthers = row.kind === 'pool' ? 'distinct' : row.kind
       row.vsBaseline = ratio(row.id, `baseline:${row.alg}:${kindForOthers}`)
       row.vsFloor = ratio(row.id, `floor:${row.alg}:${kindForOthers}`)
+      row.timeVsFloor = timeRatio(row.id, `floor:${row.alg}:${kindForOthers}`)
+      row.p50VsFloor = p50Ratio(row.id, `floor:${row.alg}:${kindForOthers}`)
       if (row.impl !== 'ours') row.vsOursInfo = ratio(row.id, `ours:${row.alg}:${kindForOthers}`)
     }
-    for (const row of rows) if (row.impl === 'baseline') row.vsFloor = ratio(row.id, `floor:${row.alg}:${row.kind}`)
-    return { rounds, batch: BATCH, rows, byId, sanity: Object.fromEntries(configs.map((c) => [c.key, c.sanity])) }
+    for (const row of rows) {
+      if (row.impl !== 'baseline') continue
+      row.vsFloor = ratio(row.id, `floor:${row.alg}:${row.kind}`)
+      row.timeVsFloor = timeRatio(row.id, `floor:${row.alg}:${row.kind}`)
+      row.p50VsFloor = p50Ratio(row.id, `floor:${row.alg}:${row.kind}`)
+    }
+    // Revocation on the hot path, per algorithm, across processes (the in-process measure of a hit is
+    // bench/revocation-child.mjs): the time per call with the key table and a warm cache minus the time
+    // per call without a table, in the same round (256 keys cycled vs distinct keys, and the same token
+    // repeated on both sides), from throughput and from the median call. A miss: the latency of a call
+    // whose key the container has not seen, i.e. one lookup against the parent's dynalite.
+    const usPerCall = (r) => 1e6 / r.opsPerSec
+    const revocation = {}
+    for (const alg of ALGORITHMS) {
+      const miss = results.get(`ours-revocation:${alg}:miss`)
+      const plain = results.get(`ours:${alg}:distinct`)
+      revocation[alg] = {
+        hitAddedUs: perRound(`ours-revocation:${alg}:pool`, `ours:${alg}:distinct`, (x, y) => usPerCall(x) - usPerCall(y)),
+        hitAddedUsSameToken: perRound(`ours-revocation:${alg}:same`, `ours:${alg}:same`, (x, y) => usPerCall(x) - usPerCall(y)),
+        hitAddedP50Us: perRound(`ours-revocation:${alg}:pool`, `ours:${alg}:distinct`, (x, y) => x.p50 - y.p50),
+        missP50Ms: summarize(miss.map((r) => r.p50 / 1000)),
+        missP99Ms: summarize(miss.map((r) => r.p99 / 1000)),
+        missAddedP50Ms: summarize(miss.map((r, i) => (r.p50 - plain[i].p50) / 1000)),
+        missBatch: MISS_BATCH
+      }
+    }
+    return { rounds, batch: BATCH, missBatch: MISS_BATCH, rows, byId, revocation, sanity: Object.fromEntries(configs.map((c) => [c.key, c.sanity])) }
   } finally {
     await Promise.all([...children.values()].map((child) => child.close()))
   }

@@ -23,7 +23,8 @@ import {
 const NOW = 1_700_000_000
 const OWNER = { userId: 'auth0|alice', companyId: 'acme' } as const
 const SIGN_ENV: EnvRecord = envFor('RS256', { JWT_KID: 'k-1' })
-const VERIFY_ENV: EnvRecord = { JWT_ALGORITHM: 'RS256', JWT_KID: 'k-1', JWT_VERIFY_KEY: publicPemFor('RS256') }
+// Every allow logged (the default samples them; see authorizer-log-sampling.test.ts), so each decision's line can be checked.
+const VERIFY_ENV: EnvRecord = { JWT_ALGORITHM: 'RS256', JWT_KID: 'k-1', JWT_VERIFY_KEY: publicPemFor('RS256'), LOG_ALLOW_SAMPLE_RATE: '1' }
 
 let authorizer: DeployedHandler<AuthorizerEvent, AuthorizerResult>
 const lines: string[] = []

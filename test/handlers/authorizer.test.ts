@@ -47,7 +47,8 @@ async function apiKeyFor(env: EnvRecord, nowSeconds = NOW, lifetimeSeconds?: num
 
 /** Sign with JWT_SECRET, verify with only the public key: the split a real deployment uses. */
 const SIGN_ENV = (): EnvRecord => envFor('RS256', { JWT_KID: 'k-1' })
-const VERIFY_ENV = (): EnvRecord => ({ JWT_ALGORITHM: 'RS256', JWT_KID: 'k-1', JWT_VERIFY_KEY: publicPemFor('RS256') })
+// Every allow logged (the default samples them; see authorizer-log-sampling.test.ts), so each decision's line can be checked.
+const VERIFY_ENV = (): EnvRecord => ({ JWT_ALGORITHM: 'RS256', JWT_KID: 'k-1', JWT_VERIFY_KEY: publicPemFor('RS256'), LOG_ALLOW_SAMPLE_RATE: '1' })
 
 describe('authorizer handler: decisions', () => {
   it('allows a valid key with the identity as context', async () => {

@@ -8,7 +8,7 @@ import type {
   Statement
 } from 'aws-lambda'
 import { headerValue, tokenFromAuthorization } from '../http/bearer-token'
-import type { ApiKeyIdentity } from '../keys/verify-api-key'
+import { isCompactJws, type ApiKeyIdentity } from '../keys/verify-api-key'
 
 /** Every event shape the authorizer answers: HTTP API payload 2.0, and REST API TOKEN and REQUEST (1.0). */
 export type AuthorizerEvent = APIGatewayRequestAuthorizerEventV2 | APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent
@@ -38,14 +38,29 @@ export interface AuthorizerRequest {
  */
 export function readAuthorizerEvent(event: AuthorizerEvent): AuthorizerRequest {
   if (event.type === 'TOKEN') {
-    const token = tokenFromAuthorization(typeof event.authorizationToken === 'string' ? event.authorizationToken : undefined)
+    const token = bearerToken(typeof event.authorizationToken === 'string' ? event.authorizationToken : undefined)
     return { kind: 'rest-token', token, requestId: undefined, methodArn: event.methodArn }
   }
-  const token = tokenFromAuthorization(headerValue(event.headers, 'authorization'))
+  const token = bearerToken(headerValue(event.headers, 'authorization'))
   if ('methodArn' in event && typeof event.methodArn === 'string') {
     return { kind: 'rest-request', token, requestId: event.requestContext?.requestId, methodArn: event.methodArn }
   }
   return { kind: 'http-api', token, requestId: (event as APIGatewayRequestAuthorizerEventV2).requestContext?.requestId, methodArn: undefined }
+}
+
+/**
+ * {@link tokenFromAuthorization}, with a short cut for the value every valid
+ * key arrives in: `Bearer ` and a compact JWS. Such a value has no whitespace
+ * to trim and nothing after the token, so tokenFromAuthorization would
+ * answer the same token; the shape check is the one verifyApiKey needs anyway
+ * (and will not repeat). Any other value takes tokenFromAuthorization.
+ */
+function bearerToken(value: string | undefined): string | undefined {
+  if (value !== undefined && value.startsWith('Bearer ')) {
+    const candidate = value.slice(7)
+    if (isCompactJws(candidate)) return candidate
+  }
+  return tokenFromAuthorization(value)
 }
 
 /**

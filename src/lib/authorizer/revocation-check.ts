@@ -1,6 +1,5 @@
 import type { RevocationCheck, RevocationDenyReason } from './authorize-api-key'
-import { keyStoreFromEnv } from '../store/dynamo-key-store'
-import { readDurationSeconds, type Env } from '../runtime/env'
+import { readDurationSeconds, readEnv, type Env } from '../runtime/env'
 import { ConfigError } from '../runtime/errors'
 import { revokedByCompany, type KeyStore, type RevocationFacts } from '../store/key-store'
 import type { Logger } from '../runtime/logger'
@@ -61,14 +60,12 @@ export function createRevocationCheck(store: KeyStore, options: RevocationCacheO
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value as string)
   }
 
-  return async (identity, nowSeconds) => {
-    const cacheKey = `${identity.orgId}\u0000${identity.keyId}`
-    const cached = cache.get(cacheKey)
-    if (cached !== undefined && nowSeconds - cached.fetchedAt < options.ttlSeconds) return decide(cached.facts, identity)
-
+  const lookUp = async (identity: ApiKeyIdentity, nowSeconds: number, cacheKey: string, cached: CachedFacts | undefined) => {
     let facts: RevocationFacts
     try {
-      facts = await store.revocationFacts(identity.keyId, identity.orgId)
+      // The store is asked once the check has returned its promise, so nothing below is logged during
+      // the call itself: the caller labels the lines that follow (the authorizer sets the request id then).
+      facts = await Promise.resolve().then(() => store.revocationFacts(identity.keyId, identity.orgId))
     } catch (error) {
       const code = (error as { name?: unknown } | null)?.name
       if (cached !== undefined && nowSeconds - cached.fetchedAt <= options.staleSeconds) {
@@ -92,6 +89,15 @@ export function createRevocationCheck(store: KeyStore, options: RevocationCacheO
     remember(cacheKey, { facts, fetchedAt: nowSeconds })
     return decide(facts, identity)
   }
+
+  // A fresh cached answer is given as it is (the authorizer's hot path then makes no promise at all);
+  // anything else asks the store.
+  return (identity, nowSeconds) => {
+    const cacheKey = `${identity.orgId}\u0000${identity.keyId}`
+    const cached = cache.get(cacheKey)
+    if (cached !== undefined && nowSeconds - cached.fetchedAt < options.ttlSeconds) return decide(cached.facts, identity)
+    return lookUp(identity, nowSeconds, cacheKey, cached)
+  }
 }
 
 /**
@@ -100,15 +106,21 @@ export function createRevocationCheck(store: KeyStore, options: RevocationCacheO
  * `REVOCATION_STALE_TTL` (default 300 s). Without `KEYS_TABLE` there is no
  * check, and one warning says so.
  *
+ * The key store's code (its DynamoDB client and SigV4 signing) is loaded only
+ * when `KEYS_TABLE` is set: without it, the authorizer's cold start does not
+ * evaluate it at all.
+ *
  * @example
- * const isRevoked = revocationCheckFromEnv(process.env, logger)
+ * const isRevoked = await revocationCheckFromEnv(process.env, logger)
  */
-export function revocationCheckFromEnv(env: Env, logger: Logger): RevocationCheck | undefined {
-  const store = keyStoreFromEnv(env, logger)
-  if (store === undefined) {
+export async function revocationCheckFromEnv(env: Env, logger: Logger): Promise<RevocationCheck | undefined> {
+  if (readEnv(env, 'KEYS_TABLE') === undefined) {
     logger.warn('revocation disabled: KEYS_TABLE is not set, so only signature and expiry are checked')
     return undefined
   }
+  const { keyStoreFromEnv } = await import('../store/dynamo-key-store')
+  const store = keyStoreFromEnv(env, logger)
+  if (store === undefined) throw new TypeError('revocationCheckFromEnv: KEYS_TABLE is set, yet keyStoreFromEnv made no store')
   const ttlSeconds = readDurationSeconds(env, 'REVOCATION_CACHE_TTL', '30', 'a number of seconds')
   const staleSeconds = readDurationSeconds(env, 'REVOCATION_STALE_TTL', '300', 'a number of seconds')
   if (staleSeconds < ttlSeconds) throw new ConfigError('REVOCATION_STALE_TTL', 'at least REVOCATION_CACHE_TTL')

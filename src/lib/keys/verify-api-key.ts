@@ -1,5 +1,5 @@
 import { constants, createHmac, timingSafeEqual, verify as verifySignature } from 'node:crypto'
-import { digestOf, isHmac, type JwtAlgorithm } from './algorithms'
+import { JWT_ALGORITHMS, digestOf, isHmac, type JwtAlgorithm } from './algorithms'
 import type { ApiKeyConfig, VerifyingKey } from './api-key-config'
 import { isIdentifier } from './identifier'
 
@@ -43,14 +43,42 @@ export type ApiKeyVerification =
 /** Longest token accepted; anything larger is refused before any decoding or crypto. */
 export const MAX_TOKEN_BYTES = 8192
 
-const B64URL_SEGMENT = /^[A-Za-z0-9_-]+$/
+/** Three non-empty base64url segments and nothing else: one pass over the token (the alphabet is checked before any decoding). */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+
+/** The last string {@link isCompactJws} passed, until verifyApiKey takes it: the authorizer checks a token's shape while reading the event, and the check is not run twice. */
+let lastCompact: string | undefined
+
+/**
+ * Whether `token` has the shape of a compact JWS: three non-empty segments of
+ * base64url characters (so no whitespace, no padding, no other character).
+ * verifyApiKey checks this before anything else; a caller that has checked it
+ * already (the authorizer, to read `Bearer <token>` without a second pass)
+ * saves verifyApiKey that pass on the same string.
+ *
+ * @example
+ * isCompactJws('eyJhbGciOiJIUzI1NiJ9.e30.c2ln') // true
+ * isCompactJws('eyJhbGciOiJIUzI1NiJ9.e30.c2ln ') // false
+ */
+export function isCompactJws(token: string): boolean {
+  if (!COMPACT_JWS.test(token)) return false
+  lastCompact = token
+  return true
+}
+
 /** Header parameters we understand. Anything else is tolerated only if not `crit`-listed; `crit` itself is refused. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
 
 const deny = (reason: VerificationDenyReason): ApiKeyVerification => ({ valid: false, reason })
 
-/** Cheap pre-check: a forbidden key can only be present if its name appears in the text. */
-const MAY_HOLD_FORBIDDEN_KEY = /__proto__|constructor|prototype|\\u/
+/**
+ * Cheap pre-check: a forbidden key can only be present if its name appears in
+ * the text, written out or hidden in a \u escape. `proto` covers `__proto__`
+ * and `prototype`; three substring searches cost less than one alternation regex.
+ */
+function mayHoldForbiddenKey(text: string): boolean {
+  return text.includes('proto') || text.includes('constructor') || text.includes('\\u')
+}
 
 /** JSON.parse that refuses non-objects and prototype-polluting keys at any depth. */
 function parseJsonObject(segment: string): Record<string, unknown> | undefined {
@@ -60,7 +88,7 @@ function parseJsonObject(segment: string): Record<string, unknown> | undefined {
   try {
     // The reviver walks every key, so run it only when the text could hold one of the names
     // (written out, or hidden in a \u escape): it is the costliest step of a cheap HS256 check.
-    value = MAY_HOLD_FORBIDDEN_KEY.test(text)
+    value = mayHoldForbiddenKey(text)
       ? JSON.parse(text, (key, v: unknown) => {
           if (FORBIDDEN_KEYS.has(key)) poisoned = true
           return v
@@ -73,8 +101,29 @@ function parseJsonObject(segment: string): Record<string, unknown> | undefined {
   return value as Record<string, unknown>
 }
 
+/** The value of each base64url character, for {@link isCanonicalBase64url}. */
+const BASE64URL_VALUE = new Map([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].map((c, i) => [c.charCodeAt(0), i]))
+
+/**
+ * Whether a segment of base64url characters is the one spelling of the bytes
+ * it decodes to: `Buffer.from(s, 'base64url').toString('base64url') === s`,
+ * without decoding. A length of 4n+1 leaves bits that make no byte; the last
+ * character of a 4n+2 or 4n+3 segment carries 4 or 2 bits no byte uses, and
+ * the decoder would ignore them, so they must be zero.
+ */
+export function isCanonicalBase64url(segment: string): boolean {
+  const rest = segment.length % 4
+  if (rest === 0) return true
+  if (rest === 1) return false
+  const last = BASE64URL_VALUE.get(segment.charCodeAt(segment.length - 1))
+  return last !== undefined && (last & (rest === 2 ? 0x0f : 0x03)) === 0
+}
+
+/** {@link digestOf} for each algorithm, looked up rather than formatted on every call. */
+const DIGEST = new Map(JWT_ALGORITHMS.map((alg) => [alg, digestOf(alg)]))
+
 function signatureValid(alg: JwtAlgorithm, key: VerifyingKey['key'], signingInput: string, signature: Buffer): boolean {
-  const digest = digestOf(alg)
+  const digest = DIGEST.get(alg) as ReturnType<typeof digestOf>
   if (isHmac(alg)) {
     const expected = createHmac(digest as string, key)
       .update(signingInput)
@@ -102,8 +151,37 @@ function signatureValid(alg: JwtAlgorithm, key: VerifyingKey['key'], signingInpu
 function selectKey(keys: readonly VerifyingKey[], kid: unknown): VerifyingKey | undefined {
   if (kid === undefined) return keys[0]
   if (typeof kid !== 'string') return undefined
-  return keys.find((k) => k.kid === kid)
+  for (const key of keys) if (key.kid === kid) return key
+  return undefined
 }
+
+/**
+ * The header's verdict: the key that verifies its token, or why the token is
+ * denied before any crypto (unreadable, unsupported, unknown `kid`, or an
+ * `alg` other than that key's).
+ */
+function keyForHeader(headerSegment: string, keys: readonly VerifyingKey[]): VerifyingKey | VerificationDenyReason {
+  const header = parseJsonObject(headerSegment)
+  if (header === undefined) return 'MALFORMED'
+  if (header.crit !== undefined || header.b64 !== undefined || header.enc !== undefined || header.zip !== undefined) return 'UNSUPPORTED_HEADER'
+  const typ = header.typ
+  if (typ !== undefined && typ !== 'JWT' && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) return 'UNSUPPORTED_HEADER'
+  const key = selectKey(keys, header.kid)
+  if (key === undefined) return 'UNKNOWN_KID'
+  if (header.alg !== key.alg) return 'ALG_MISMATCH'
+  return key
+}
+
+/**
+ * The last header segment that selected a key, with that key. Every API key
+ * signed with one signing key carries the same header (`alg`, `typ`, `kid`),
+ * so this saves decoding and parsing it on nearly every call. The verdict is
+ * a function of the segment's exact text and the configured keys only, so
+ * reusing it changes no decision; the signature and the claims are still
+ * checked for every token. Only verdicts that selected a key are kept: a
+ * stream of bad headers cannot evict the good one.
+ */
+let lastHeader: { readonly segment: string; readonly keys: readonly VerifyingKey[]; readonly key: VerifyingKey } | undefined
 
 function audienceMatches(aud: unknown, expected: string): boolean {
   if (typeof aud === 'string') return aud === expected
@@ -134,37 +212,36 @@ export function verifyApiKey(token: string, config: ApiKeyConfig, nowSeconds: nu
   if (token.length === 0) return deny('MISSING_TOKEN')
   if (token.length > MAX_TOKEN_BYTES) return deny('TOKEN_TOO_LARGE')
 
+  // Buffer's base64url decoder skips invalid characters silently, so check the alphabet first
+  // (unless this very string was just checked: a pure check of the text, so equal text is enough).
+  const shaped = token === lastCompact || COMPACT_JWS.test(token)
+  lastCompact = undefined
+  if (!shaped) return deny('MALFORMED')
   const firstDot = token.indexOf('.')
-  const secondDot = firstDot < 0 ? -1 : token.indexOf('.', firstDot + 1)
-  if (secondDot < 0 || token.indexOf('.', secondDot + 1) >= 0) return deny('MALFORMED')
+  const secondDot = token.indexOf('.', firstDot + 1)
   const headerSegment = token.slice(0, firstDot)
   const payloadSegment = token.slice(firstDot + 1, secondDot)
   const signatureSegment = token.slice(secondDot + 1)
-  // Buffer's base64url decoder skips invalid characters silently, so check the alphabet first.
-  if (!B64URL_SEGMENT.test(headerSegment) || !B64URL_SEGMENT.test(payloadSegment) || !B64URL_SEGMENT.test(signatureSegment)) {
-    return deny('MALFORMED')
+
+  let key: VerifyingKey
+  const known = lastHeader
+  if (known !== undefined && known.keys === config.verifyingKeys && known.segment === headerSegment) {
+    key = known.key
+  } else {
+    const verdict = keyForHeader(headerSegment, config.verifyingKeys)
+    if (typeof verdict === 'string') return deny(verdict)
+    key = verdict
+    // A copy of the segment, not a slice of the token: the memo must not keep an API key alive.
+    lastHeader = { segment: Buffer.from(headerSegment, 'latin1').toString('latin1'), keys: config.verifyingKeys, key }
   }
 
-  const header = parseJsonObject(headerSegment)
-  if (header === undefined) return deny('MALFORMED')
-  if (header.crit !== undefined || header.b64 !== undefined || header.enc !== undefined || header.zip !== undefined) {
-    return deny('UNSUPPORTED_HEADER')
-  }
-  if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toUpperCase() !== 'JWT')) {
-    return deny('UNSUPPORTED_HEADER')
-  }
-
-  const key = selectKey(config.verifyingKeys, header.kid)
-  if (key === undefined) return deny('UNKNOWN_KID')
-  if (header.alg !== key.alg) return deny('ALG_MISMATCH')
-
-  const signature = Buffer.from(signatureSegment, 'base64url')
   // Only the canonical spelling: the decoder ignores a last character's unused bits, and a
   // second spelling of the same key would be a second cache entry and a second "key" for anyone counting.
-  if (signature.toString('base64url') !== signatureSegment) return deny('MALFORMED')
+  if (!isCanonicalBase64url(signatureSegment)) return deny('MALFORMED')
+  const signature = Buffer.from(signatureSegment, 'base64url')
   let signed: boolean
   try {
-    signed = signatureValid(key.alg, key.key, `${headerSegment}.${payloadSegment}`, signature)
+    signed = signatureValid(key.alg, key.key, token.slice(0, secondDot), signature)
   } catch {
     signed = false
   }

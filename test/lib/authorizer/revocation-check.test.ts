@@ -229,6 +229,42 @@ describe('createRevocationCheck: caching', () => {
   })
 })
 
+describe('createRevocationCheck: when it answers', () => {
+  it('answers a fresh cached key at once, without a promise; anything else as a promise', async () => {
+    // Prepare
+    const store = new ScriptedKeyStore()
+    const isRevoked = createRevocationCheck(store, OPTIONS, capturingLogger())
+    const key = identity()
+    // Act
+    const first = isRevoked(key, NOW)
+    await first
+    const second = isRevoked(key, NOW + 1)
+    const expired = isRevoked(key, NOW + 30)
+    // Assess
+    expect(first).toBeInstanceOf(Promise)
+    expect(second).toBeUndefined()
+    expect(expired).toBeInstanceOf(Promise)
+    expect(await expired).toBeUndefined()
+  })
+
+  it('logs nothing during the call, even for a store that throws at once: its lines come after the call returns', async () => {
+    // Prepare
+    const store = new ScriptedKeyStore()
+    store.revocationFacts = () => {
+      store.calls += 1
+      throw new Error('thrown before any promise')
+    }
+    const isRevoked = createRevocationCheck(store, OPTIONS, capturingLogger())
+    // Act
+    const answer = isRevoked(identity(), NOW)
+    const linesDuringTheCall = lines.length
+    // Assess
+    expect(linesDuringTheCall).toBe(0)
+    expect(await answer).toBe('STORE_UNAVAILABLE')
+    expect(logged()).toEqual([expect.objectContaining({ level: 'ERROR', reason: 'STORE_UNAVAILABLE' })])
+  })
+})
+
 describe('createRevocationCheck: store failures', () => {
   it('keeps denying a cached revoked key while the store fails, and warns', async () => {
     // Prepare
@@ -349,9 +385,9 @@ describe('createRevocationCheck: options', () => {
 })
 
 describe('revocationCheckFromEnv', () => {
-  it('answers undefined and warns once when KEYS_TABLE is not set', () => {
+  it('answers undefined and warns once when KEYS_TABLE is not set', async () => {
     // Act
-    const check = revocationCheckFromEnv({ REVOCATION_CACHE_TTL: '30' }, capturingLogger())
+    const check = await revocationCheckFromEnv({ REVOCATION_CACHE_TTL: '30' }, capturingLogger())
     // Assess
     expect(check).toBeUndefined()
     expect(logged()).toEqual([expect.objectContaining({ level: 'WARN' })])
@@ -362,13 +398,13 @@ describe('revocationCheckFromEnv', () => {
     ['REVOCATION_CACHE_TTL', { REVOCATION_CACHE_TTL: '-5' }],
     ['REVOCATION_STALE_TTL', { REVOCATION_STALE_TTL: '1.5' }],
     ['REVOCATION_STALE_TTL', { REVOCATION_CACHE_TTL: '60', REVOCATION_STALE_TTL: '30' }]
-  ])('throws a ConfigError naming %s for %o', (variable, extra) => {
+  ])('throws a ConfigError naming %s for %o', async (variable, extra) => {
     // Prepare
     const env = { KEYS_TABLE: 'dev-portal-keys-test-keys', DYNAMODB_ENDPOINT: db.endpoint, ...extra }
     // Act
     let error: unknown
     try {
-      revocationCheckFromEnv(env, capturingLogger())
+      await revocationCheckFromEnv(env, capturingLogger())
     } catch (caught) {
       error = caught
     }
@@ -385,7 +421,10 @@ describe('revocationCheckFromEnv', () => {
     await store.putKey(keyRecord({ keyId: key.keyId, companyId: key.orgId, createdSeconds: NOW - 3600 }))
     await store.revokeKey(key.orgId, key.keyId, NOW - 1)
     // Act
-    const check = revocationCheckFromEnv({ KEYS_TABLE: tableName, DYNAMODB_ENDPOINT: db.endpoint, REVOCATION_CACHE_TTL: '0' }, capturingLogger())
+    const check = await revocationCheckFromEnv(
+      { KEYS_TABLE: tableName, DYNAMODB_ENDPOINT: db.endpoint, REVOCATION_CACHE_TTL: '0' },
+      capturingLogger()
+    )
     // Assess
     expect(check).toBeDefined()
     expect(await check?.(key, NOW)).toBe('REVOKED')

@@ -3,6 +3,11 @@
  * "never pass a token to the logger"), the line format, levels, persistent
  * keys and the swappable sink.
  */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { build } from 'esbuild'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ConfigError } from '../../../src/lib/runtime/errors'
@@ -41,6 +46,42 @@ afterEach(() => {
 
 /** The lines written so far, parsed. */
 const logged = (): Array<Record<string, unknown>> => lines.map((line) => JSON.parse(line) as Record<string, unknown>)
+
+/**
+ * Run `body` in a fresh Node process, with `logger` a Logger for service
+ * "stdout-test" on the default sink (the module bundled with esbuild), and
+ * return what it wrote: stdout through a pipe, read from the start or only
+ * after `readAfterMs`.
+ */
+async function runLoggerChild(body: string, options: { readAfterMs?: number } = {}): Promise<{ stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'logger-child-'))
+  try {
+    const file = join(dir, 'child.cjs')
+    await build({
+      stdin: {
+        contents: `import { Logger } from './src/lib/runtime/logger'\nconst logger = new Logger({ service: 'stdout-test', level: 'DEBUG' })\n${body}\n`,
+        resolveDir: process.cwd(),
+        loader: 'ts'
+      },
+      outfile: file,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      logLevel: 'silent'
+    })
+    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const stdout: Buffer[] = []
+    const stderr: Buffer[] = []
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk))
+    child.stdout.pause()
+    setTimeout(() => child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk)).resume(), options.readAfterMs ?? 0)
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    if (code !== 0) throw new Error(`logger child exited with ${code}: ${Buffer.concat(stderr).toString()}`)
+    return { stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 /** `value` nested under `depth` objects: `{ k1: { k2: ... value } }`. */
 function nestedIn(depth: number, value: unknown): Record<string, unknown> {
@@ -395,15 +436,155 @@ describe('setLogSink', () => {
     expect(logged().map((line) => line.message)).toEqual(['to the test sink'])
   })
 
-  it('writes to stdout, one line each, once every sink is restored', () => {
-    restoreSink()
-    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true)
+  it('writes to stdout, one line each, once every sink is restored', async () => {
+    // The default sink writes to fd 1 itself: watch it from outside, in a process of its own.
+    const { stdout } = await runLoggerChild("logger.info('hello'); logger.warn('again', { n: 1 })")
 
-    new Logger({ service: 'stdout-test' }).info('hello')
-    const calls = write.mock.calls.map(([chunk]) => String(chunk))
-    write.mockRestore()
-
-    expect(calls).toEqual([`{"level":"INFO","message":"hello","timestamp":"${TIMESTAMP}","service":"stdout-test"}\n`])
+    expect(stdout.endsWith('\n')).toBe(true)
+    expect(
+      stdout
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+    ).toEqual([
+      { level: 'INFO', message: 'hello', timestamp: expect.any(String), service: 'stdout-test' },
+      { level: 'WARN', message: 'again', timestamp: expect.any(String), service: 'stdout-test', n: 1 }
+    ])
     expect(lines).toEqual([])
+  })
+
+  it('hands every line to process.stdout, whole and in order, once fd 1 is a full non-blocking pipe', async () => {
+    // process.stdout makes the pipe non-blocking; the parent reads nothing for a while, so the pipe fills and write() says EAGAIN.
+    const count = 3000
+    const { stdout, stderr } = await runLoggerChild(
+      `process.stdout; for (let i = 0; i < ${count}; i++) logger.info('line', { i, pad: 'x'.repeat(400) }); process.stderr.write('queued ' + process.stdout.writableLength)`,
+      { readAfterMs: 300 }
+    )
+
+    const written = stdout
+      .split('\n')
+      .slice(0, -1)
+      .map((line) => (JSON.parse(line) as { i: number }).i)
+    expect(written).toEqual(Array.from({ length: count }, (_, i) => i))
+    // The fallback was taken: lines were still queued in the stream when the loop ended.
+    expect(Number(/queued (\d+)/.exec(stderr)?.[1])).toBeGreaterThan(0)
+  })
+})
+
+/**
+ * The line is written member by member when it can be (the authorizer writes
+ * one per deny); it must be the very text JSON.stringify gives for the
+ * documented object: level, message, timestamp, service, the persistent keys,
+ * then the extra keys, strings scrubbed at any depth.
+ */
+describe('Logger: the line is the same text, however it is built', () => {
+  /** scrubValue's rules for plain data: strings scrubbed, objects and arrays copied (a `__proto__` key is assigned, as it does). */
+  const scrubbedCopy = (value: unknown): unknown => {
+    if (typeof value === 'string') return scrubSecrets(value)
+    if (Array.isArray(value)) return value.map(scrubbedCopy)
+    if (value === null || typeof value !== 'object') return value
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) out[key] = scrubbedCopy((value as Record<string, unknown>)[key])
+    return out
+  }
+  const reference = (level: string, message: string, keys: Record<string, unknown>, extra: Record<string, unknown> | undefined): string =>
+    JSON.stringify({
+      level,
+      message: scrubSecrets(message),
+      timestamp: TIMESTAMP,
+      service: 'svc',
+      ...(scrubbedCopy(keys) as object),
+      ...(extra === undefined ? {} : (scrubbedCopy(extra) as object))
+    })
+
+  // Names that clash with the line's own keys or each other, array indexes, __proto__, and plain names.
+  const keyName = fc.oneof(
+    fc.constantFrom('level', 'message', 'timestamp', 'service', '__proto__', 'constructor', '0', '7', '12x', '', 'requestId', 'decision', 'keyId'),
+    fc.string({ maxLength: 6 })
+  )
+  const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom(TOKEN, `Bearer ${TOKEN}`, PRIVATE_PEM, 'quote " back \\ newline \n \u2028'))
+  const primitive = fc.oneof(text, fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined))
+  const value = fc.oneof(primitive, fc.array(primitive, { maxLength: 3 }), fc.dictionary(keyName, primitive, { maxKeys: 3 }))
+  const record = fc.dictionary(keyName, value, { maxKeys: 5 })
+
+  it('matches JSON.stringify of the documented object, for any keys and values', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('info', 'warn', 'error') as fc.Arbitrary<'info' | 'warn' | 'error'>,
+        text,
+        record,
+        fc.option(record, { nil: undefined }),
+        (method, message, keys, extra) => {
+          lines.length = 0
+          const logger = new Logger({ service: 'svc', level: 'INFO' })
+          logger.setPersistentKeys(keys)
+          logger[method](message, extra)
+          expect(lines).toEqual([reference(method.toUpperCase(), message, keys, extra)])
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
+  it.each([
+    [
+      'a line key, which keeps its place',
+      { level: 'overridden' },
+      `{"level":"overridden","message":"m","timestamp":"${TIMESTAMP}","service":"svc","requestId":"r-1"}`
+    ],
+    [
+      'an array index, which goes first',
+      { 7: 'seven' },
+      `{"7":"seven","level":"INFO","message":"m","timestamp":"${TIMESTAMP}","service":"svc","requestId":"r-1"}`
+    ],
+    [
+      'a persistent key, which keeps its place',
+      { requestId: 'r-2', after: true },
+      `{"level":"INFO","message":"m","timestamp":"${TIMESTAMP}","service":"svc","requestId":"r-2","after":true}`
+    ]
+  ])('writes an extra key that names %s exactly as JSON.stringify does', (_name, extra, expected) => {
+    const logger = new Logger({ service: 'svc', keys: { requestId: 'r-1' } })
+    logger.info('m', extra)
+    expect(lines).toEqual([expected])
+  })
+
+  it('writes an Error passed as the extra object by scrubValue’s rules', () => {
+    const logger = new Logger({ service: 'svc' })
+    logger.info('m', new ConfigError('JWT_SECRET', 'set') as unknown as Record<string, unknown>)
+    expect(logged()[0]).toMatchObject({ name: 'ConfigError', code: 'ERR_CONFIG' })
+  })
+
+  it('stamps every line with new Date().toISOString(), across minutes, hours, years and back in time', () => {
+    const instant = fc.oneof(
+      fc.integer({ min: -62_198_755_200_000, max: 253_402_300_799_999 }),
+      fc.integer({ min: -8.64e15, max: 8.64e15 }),
+      fc.integer({ min: 0, max: 2_000_000 }).map((offset) => 1_700_000_000_000 - 1_000_000 + offset),
+      fc.constantFrom(
+        0,
+        -1,
+        -0.5,
+        59_999,
+        60_000,
+        951_782_400_000,
+        253_402_300_800_000,
+        -62_198_755_200_001,
+        -62_167_219_200_000,
+        1_700_000_059_999.5,
+        8.64e15,
+        -8.64e15
+      )
+    )
+    fc.assert(
+      fc.property(fc.array(instant, { minLength: 1, maxLength: 8 }), (instants) => {
+        const logger = new Logger({ service: 'svc' })
+        for (const ms of instants) {
+          lines.length = 0
+          vi.setSystemTime(ms)
+          logger.info('m')
+          expect(logged()[0]?.timestamp).toBe(new Date(ms).toISOString())
+        }
+      }),
+      { numRuns: 300 }
+    )
   })
 })
