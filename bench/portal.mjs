@@ -217,12 +217,18 @@ export async function runPortal({ log = () => {} } = {}) {
       outages
     }
     const target = {
-      measure: 'create-key: added by Stripe billing (stand-in on loopback, real SDK), median',
-      ours: `${added.toFixed(1)} ms`,
-      target: `≤ ${TARGET_ADDED_MS} ms`,
-      holds: added <= TARGET_ADDED_MS ? 'yes' : 'no'
+      measure: 'create-key: added by Stripe billing (stand-in on loopback, real SDK; customer search, fresh subscription read)',
+      target: `≤ ${TARGET_ADDED_MS} ms at the median`,
+      measured: `${added.toFixed(1)} ms (p50 ${median(rounds.map((r) => r.none)).toFixed(1)} ms without billing, ${median(rounds.map((r) => r.stripe)).toFixed(1)} ms with; median of ${ROUNDS} rounds)`,
+      holds: added <= TARGET_ADDED_MS
     }
-    return { results, target }
+    const outageTargets = outages.map((o) => ({
+      measure: `Outage: ${o.name}`,
+      target: 'JSON 5xx, bounded by the configured timeouts, never a hang',
+      measured: `${o.answers.join(', ')}: p50 ${o.p50Ms.toFixed(0)} ms, max ${o.maxMs.toFixed(0)} ms`,
+      holds: o.answers.every((answer) => /^50[23] ERR_/.test(answer))
+    }))
+    return { results, target, outageTargets }
   } finally {
     await Promise.allSettled([stripe.close(), jwks.close(), db.close(), hung.close()])
   }
@@ -230,20 +236,13 @@ export async function runPortal({ log = () => {} } = {}) {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const json = process.argv.includes('--json')
-  const { results, target } = await runPortal({ log: (line) => process.stderr.write(`[portal] ${line}\n`) })
+  const { results, target, outageTargets } = await runPortal({ log: (line) => process.stderr.write(`[portal] ${line}\n`) })
   writeFileSync(join(OUT_DIR, 'results.json'), JSON.stringify(results, null, 2) + '\n')
   if (json) {
     process.stdout.write(JSON.stringify(results, null, 2) + '\n')
   } else {
-    const rows = [
-      '| Measure | Figure | Target | Holds |',
-      '|---|---|---|---|',
-      `| ${target.measure} | ${target.ours} (without: ${median(results.createKey.rounds.map((r) => r.none)).toFixed(1)} ms, with: ${median(results.createKey.rounds.map((r) => r.stripe)).toFixed(1)} ms) | ${target.target} | ${target.holds} |`,
-      ...results.outages.map(
-        (o) =>
-          `| ${o.name} | ${o.answers.join(', ')}: p50 ${o.p50Ms.toFixed(0)} ms, max ${o.maxMs.toFixed(0)} ms | JSON 5xx, bounded | ${o.answers.every((a) => /^50[23] /.test(a)) ? 'yes' : 'no'} |`
-      )
-    ]
+    const rows = ['| Measure | Target | Measured | Holds |', '|---|---|---|---|']
+    for (const t of [target, ...outageTargets]) rows.push(`| ${t.measure} | ${t.target} | ${t.measured} | ${t.holds ? 'yes' : 'no'} |`)
     process.stdout.write(rows.join('\n') + '\n')
   }
   process.exit(0)
