@@ -76,7 +76,9 @@ export function scrubSecrets(value: string): string {
 
 function scrubValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubSecrets(value)
-  if (depth > 4 || value === null || typeof value !== 'object') return value
+  if (value === null || typeof value !== 'object') return value
+  // Deeper than anything we log on purpose: cut, rather than write strings there unscrubbed (or loop on a cycle).
+  if (depth > 4) return '[nested too deep]'
   if (value instanceof Error) {
     // The cause carries the detail a generic 5xx answer hides (HttpError keeps it for the logs).
     const cause = value.cause === undefined || depth > 2 ? undefined : scrubValue(value.cause, depth + 1)

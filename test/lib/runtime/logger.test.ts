@@ -259,18 +259,20 @@ describe('Logger: depth limit', () => {
     expect(lines.join('\n')).not.toContain(segmentsOf(TOKEN)[2])
   })
 
-  // KNOWN GAP, not a contract: below the limit, values are written as they are, strings unscrubbed, so a token
-  // nested six levels down reaches the log in full (src/lib/runtime/logger.ts scrubValue returns `value` when
-  // depth > 4). Pinned so the limit's place is tested; when the logger is made to redact or drop what lies
-  // below the limit, replace this test with one that expects that.
-  it('passes values below the limit through as they are (known gap: strings there are not scrubbed)', () => {
+  // Below the limit nothing is written as it is: a token nested six levels down, or in a cycle, never reaches the log.
+  it('cuts values below the limit to a marker, so no string there escapes scrubbing', () => {
     const logger = new Logger({ service: 's' })
+    const cyclic: Record<string, unknown> = { name: 'loop' }
+    cyclic.self = cyclic
 
     logger.info('m', nestedIn(6, TOKEN))
     logger.info('m', { list: [[[[[TOKEN]]]]] })
+    logger.info('m', { cyclic })
 
-    expect(logged()[0]).toMatchObject(nestedIn(6, TOKEN))
-    expect(logged()[1]).toMatchObject({ list: [[[[[TOKEN]]]]] })
+    expect(JSON.stringify(logged())).not.toContain(TOKEN)
+    expect(logged()[0]).toMatchObject(nestedIn(5, '[nested too deep]'))
+    expect(logged()[1]).toMatchObject({ list: [[[['[nested too deep]']]]] })
+    expect(logged()[2]).toMatchObject({ cyclic: { name: 'loop', self: { name: 'loop' } } })
   })
 })
 
