@@ -11,14 +11,15 @@ import type { ApiEvent } from '../../../src/lib/moesif/wrapper'
 
 export const APPLICATION_ID = 'test-application-id'
 
-interface ConfigManagerState {
+/** What the tests read and reset of moesif-aws-lambda's process-wide config manager. */
+export interface ConfigManagerState {
   _config?: unknown
   _configHash?: unknown
   _lastSeenHash?: unknown
   _loadingConfig?: boolean
   _lastConfigUpdate: number
 }
-const configManager = createRequire(import.meta.url)('moesif-aws-lambda/lib/moesifConfigManager.js') as ConfigManagerState
+export const configManager = createRequire(import.meta.url)('moesif-aws-lambda/lib/moesifConfigManager.js') as ConfigManagerState
 
 /** Forget the library's sampling config, so each test fetches its own collector's. */
 export function resetLibraryState(): void {

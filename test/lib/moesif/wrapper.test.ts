@@ -2,42 +2,19 @@
  * withMoesif: the real moesif-aws-lambda (patched) against a fake collector on
  * loopback. Nothing here is mocked: events are what the library actually POSTed.
  */
-import { createRequire } from 'node:module'
-import type { Context } from 'aws-lambda'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Logger, setLogSink } from '../../../src/lib/runtime/logger'
 import { ConfigError } from '../../../src/lib/runtime/errors'
-import { MOESIF_DEFAULT_BASE_URI, type MoesifSettings } from '../../../src/lib/moesif/settings'
 import { withMoesif, type ApiEvent, type ApiHandler } from '../../../src/lib/moesif/wrapper'
 import { closedPortBaseUri, startMoesifCollector, type MoesifCollector, type MoesifWireEvent } from '../../../src/local/moesif-collector'
+// The library's config manager is a process-wide singleton: resetLibraryState makes every case start with "no config
+// yet", so each call fetches /v1/config from that case's collector (the fetch whose error path crashed).
+import { APPLICATION_ID, configManager, lambdaContext, resetLibraryState, settingsFor } from './fixtures'
 
-const APPLICATION_ID = 'test-application-id'
 const BEARER = 'Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl'
 const COOKIE_SECRET = 'session=cookie-secret-value'
 const API_KEY_SECRET = 'x-api-key-secret-value'
 const BODY_SECRET = 'body-secret-value'
-
-/**
- * The library's config manager is a process-wide singleton. Tests reset it so
- * every case starts with "no config yet", which makes each call fetch
- * `/v1/config` from that case's collector (the fetch whose error path crashed).
- */
-interface ConfigManagerState {
-  _config?: unknown
-  _configHash?: unknown
-  _lastSeenHash?: unknown
-  _loadingConfig?: boolean
-  _lastConfigUpdate: number
-}
-const configManager = createRequire(import.meta.url)('moesif-aws-lambda/lib/moesifConfigManager.js') as ConfigManagerState
-
-function resetLibraryState(): void {
-  configManager._config = undefined
-  configManager._configHash = undefined
-  configManager._lastSeenHash = undefined
-  configManager._loadingConfig = false
-  configManager._lastConfigUpdate = 0
-}
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs
@@ -46,18 +23,6 @@ async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<b
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   return true
-}
-
-function settingsFor(overrides: Partial<MoesifSettings>): MoesifSettings {
-  return {
-    applicationId: APPLICATION_ID,
-    baseUri: MOESIF_DEFAULT_BASE_URI,
-    maxWaitMs: 100,
-    logBody: true,
-    maskFields: [],
-    rulesTtlMs: 60_000,
-    ...overrides
-  }
 }
 
 function apiEvent(overrides: { headers?: Record<string, string>; body?: string; authorizer?: Record<string, unknown> | undefined } = {}): ApiEvent {
@@ -84,23 +49,6 @@ function apiEvent(overrides: { headers?: Record<string, string>; body?: string; 
   }
   if (overrides.body !== undefined) event.body = overrides.body
   return event
-}
-
-function lambdaContext(awsRequestId: string): Context {
-  return {
-    awsRequestId,
-    functionName: 'protected-api',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:protected-api',
-    memoryLimitInMB: '128',
-    logGroupName: '/aws/lambda/protected-api',
-    logStreamName: 'stream',
-    callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined
-  }
 }
 
 const okResult = {
