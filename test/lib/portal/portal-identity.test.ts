@@ -274,3 +274,22 @@ describe('createPortalTokenVerifier: claim names that collide with Object.protot
     }
   )
 })
+
+describe('createPortalTokenVerifier: ID tokens only', () => {
+  it.each(['at+jwt', 'application/at+jwt', 'AT+JWT'])(
+    'refuses an access token (typ %s) from the same issuer and audience with a 401',
+    async (typ) => {
+      const now = Math.floor(Date.now() / 1000)
+      const claims = { sub: 'auth0|alice', email: 'alice@acme.test', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, iat: now, exp: now + 600 }
+      const error = await httpErrorOf(verifierFor(idp.jwksUri)(await signWithIdp(idp, claims, { typ })))
+      expect(error).toMatchObject({ statusCode: 401, code: 'ERR_PORTAL_TOKEN_INVALID', message: expect.stringContaining('access token') })
+    }
+  )
+
+  it('still accepts the same token typed as an ID token (JWT, or no typ)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const claims = { sub: 'auth0|alice', email: 'alice@acme.test', iss: LOCAL_IDP_ISSUER, aud: LOCAL_IDP_AUDIENCE, iat: now, exp: now + 600 }
+    await expect(verifierFor(idp.jwksUri)(await signWithIdp(idp, claims))).resolves.toMatchObject({ userId: 'auth0|alice' })
+    await expect(verifierFor(idp.jwksUri)(await signWithIdp(idp, claims, { typ: undefined }))).resolves.toMatchObject({ userId: 'auth0|alice' })
+  })
+})
