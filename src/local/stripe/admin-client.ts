@@ -6,10 +6,10 @@
  * holds the key); {@link stripeStandInAdminClient} talks to one at a known URL.
  */
 import { readFileSync } from 'node:fs'
-import type { StripeStandInFault } from './admin-routes'
+import type { Delivered, StripeStandInFault } from './admin-routes'
 import type { StripeErrorObject } from './errors'
 import { findRunningStripeStandIn } from './state-file'
-import type { CancelOutcome, CompleteCheckoutOutcome, StatusOutcome, SubscribeOutcome } from './store'
+import type { CancelOutcome, CompleteCheckoutOutcome, StatusOutcome, SubscribeInput, SubscribeOutcome } from './store'
 import type { WebhookDelivery } from './webhook'
 import type { WireCheckoutSession, WireCustomer, WireDeletedCustomer, WireSubscription } from './wire'
 
@@ -28,24 +28,14 @@ export interface StandInSnapshot {
   apiVersion: string
 }
 
-/** Webhook deliveries of an admin action (empty when the stand-in has no `webhookUrl`). */
-type WithDeliveries<T> = T & { deliveries: WebhookDelivery[] }
-
 /** A client of one stand-in's admin endpoints. */
 export interface StripeStandInAdminClient {
   readonly url: string
   state(): Promise<AdminCallResult<StandInSnapshot>>
-  subscribe(input: {
-    email: string
-    priceId: string
-    metadata?: Record<string, string>
-    name?: string
-    quantity?: number
-    subscriptionMetadata?: Record<string, string>
-  }): Promise<AdminCallResult<WithDeliveries<SubscribeOutcome>>>
-  cancel(input: { email: string; atPeriodEnd?: boolean }): Promise<AdminCallResult<WithDeliveries<CancelOutcome>>>
-  completeCheckout(sessionId: string, input?: { email?: string; name?: string }): Promise<AdminCallResult<WithDeliveries<CompleteCheckoutOutcome>>>
-  setSubscriptionStatus(subscriptionId: string, status: string): Promise<AdminCallResult<WithDeliveries<StatusOutcome>>>
+  subscribe(input: SubscribeInput): Promise<AdminCallResult<Delivered<SubscribeOutcome>>>
+  cancel(input: { email: string; atPeriodEnd?: boolean }): Promise<AdminCallResult<Delivered<CancelOutcome>>>
+  completeCheckout(sessionId: string, input?: { email?: string; name?: string }): Promise<AdminCallResult<Delivered<CompleteCheckoutOutcome>>>
+  setSubscriptionStatus(subscriptionId: string, status: string): Promise<AdminCallResult<Delivered<StatusOutcome>>>
   redeliver(eventId: string, input?: { url?: string }): Promise<AdminCallResult<{ delivery: WebhookDelivery }>>
   /** `unreachable` needs `forMs`: the stand-in stops listening, then listens again. */
   setFault(fault: StripeStandInFault & { forMs?: number }): Promise<AdminCallResult<{ fault: StripeStandInFault }>>

@@ -17,7 +17,7 @@
  * | `POST /_stand-in/reset` | | `{ reset: true }` |
  */
 import { fail, invalidRequest, missingParam, ok, unrecognizedUrl, type StripeResult } from './errors'
-import type { CancelOutcome, CompleteCheckoutOutcome, StatusOutcome, StripeStandInState, SubscribeOutcome } from './store'
+import type { CancelOutcome, CompleteCheckoutOutcome, StatusOutcome, StripeStandInState, SubscribeInput, SubscribeOutcome } from './store'
 import type { WebhookDelivery } from './webhook'
 
 /** How the stand-in answers API calls: normally, with an error status, never, or not at all (not listening). */
@@ -35,14 +35,7 @@ export type Delivered<T> = T & { deliveries: WebhookDelivery[] }
 
 /** The admin operations of a running stand-in (what the endpoints call). */
 export interface StandInAdminOperations {
-  subscribe(input: {
-    email: string
-    priceId: string
-    metadata?: Record<string, string>
-    name?: string
-    quantity?: number
-    subscriptionMetadata?: Record<string, string>
-  }): Promise<StripeResult<Delivered<SubscribeOutcome>>>
+  subscribe(input: SubscribeInput): Promise<StripeResult<Delivered<SubscribeOutcome>>>
   cancel(input: { email: string; atPeriodEnd?: boolean }): Promise<StripeResult<Delivered<CancelOutcome>>>
   completeCheckout(sessionId: string, input?: { email?: string; name?: string }): Promise<StripeResult<Delivered<CompleteCheckoutOutcome>>>
   setSubscriptionStatus(subscriptionId: string, status: string): Promise<StripeResult<Delivered<StatusOutcome>>>

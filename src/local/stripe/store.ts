@@ -104,6 +104,16 @@ export interface SubscribeOutcome {
   events: WireEvent[]
 }
 
+/** What the admin `subscribe` takes: the customer's email (created if none) and the price to subscribe to. */
+export interface SubscribeInput {
+  email: string
+  priceId: string
+  metadata?: Record<string, string>
+  name?: string
+  quantity?: number
+  subscriptionMetadata?: Record<string, string>
+}
+
 /** What the admin `cancel` did. */
 export interface CancelOutcome {
   /** The subscriptions it canceled (or scheduled to cancel), as they are now. */
@@ -769,14 +779,7 @@ export class StripeStandInStore {
    * @example
    * store.subscribe({ email: 'alice@acme.test', priceId: 'price_basic', metadata: { authUserId: 'auth0|alice' } })
    */
-  subscribe(fields: {
-    email: string
-    priceId: string
-    metadata?: Record<string, string>
-    name?: string
-    quantity?: number
-    subscriptionMetadata?: Record<string, string>
-  }): StripeResult<SubscribeOutcome> {
+  subscribe(fields: SubscribeInput): StripeResult<SubscribeOutcome> {
     const price = this.#subscriptionPrice(fields.priceId, 'priceId')
     if (!price.ok) return price
     const events: WireEvent[] = []
