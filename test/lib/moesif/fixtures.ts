@@ -3,6 +3,7 @@
  * context, captured log lines, and a reset of moesif-aws-lambda's
  * process-wide config manager.
  */
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 import { createRequire } from 'node:module'
 import type { Context } from 'aws-lambda'
 import { setLogSink } from '../../../src/lib/runtime/logger'
@@ -101,4 +102,28 @@ export function linesOf(lines: readonly Record<string, unknown>[], level: string
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/**
+ * Record the process's uncaught exceptions and unhandled rejections while the
+ * calling file's tests run (the library's old crash paths): the returned array
+ * is emptied before each test, so `expect(crashes).toEqual([])` speaks of that test.
+ */
+export function recordCrashes(): unknown[] {
+  const crashes: unknown[] = []
+  const onCrash = (error: unknown): void => {
+    crashes.push(error)
+  }
+  beforeAll(() => {
+    process.on('uncaughtException', onCrash)
+    process.on('unhandledRejection', onCrash)
+  })
+  afterAll(() => {
+    process.off('uncaughtException', onCrash)
+    process.off('unhandledRejection', onCrash)
+  })
+  beforeEach(() => {
+    crashes.length = 0
+  })
+  return crashes
 }

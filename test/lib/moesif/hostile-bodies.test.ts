@@ -7,12 +7,12 @@
  * caller must get the handler's own answer.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BODY_NOT_LOGGED, MOESIF_MAX_BODY_DEPTH } from '../../../src/lib/moesif/bodies'
 import { withMoesif, type ApiEvent } from '../../../src/lib/moesif/wrapper'
 import { Logger } from '../../../src/lib/runtime/logger'
 import { startMoesifCollector, type MoesifCollector, type MoesifWireEvent } from '../../../src/local/moesif-collector'
-import { apiEvent, captureLogs, lambdaContext, linesOf, resetLibraryState, settingsFor, sleep } from './fixtures'
+import { apiEvent, captureLogs, lambdaContext, linesOf, recordCrashes, resetLibraryState, settingsFor, sleep } from './fixtures'
 
 const base64 = (bytes: Buffer | string): string => Buffer.from(bytes).toString('base64')
 const nestedArrays = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth)
@@ -78,25 +78,14 @@ const CORPUS: HostileBody[] = [
 /** Only as a response body: API Gateway always hands over a string. */
 const RESPONSE_ONLY: HostileBody[] = [{ name: 'not a string', body: { nested: true }, notLogged: BODY_NOT_LOGGED.notString }]
 
-const crashes: unknown[] = []
-const onCrash = (error: unknown): void => {
-  crashes.push(error)
-}
+const crashes = recordCrashes()
 let collector: MoesifCollector | undefined
 let logs: ReturnType<typeof captureLogs>
 const logger = new Logger({ service: 'moesif-test', level: 'DEBUG' })
 
-beforeAll(() => {
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
-})
-afterAll(() => {
-  process.off('uncaughtException', onCrash)
-  process.off('unhandledRejection', onCrash)
-})
+afterAll(() => {})
 beforeEach(() => {
   resetLibraryState()
-  crashes.length = 0
   logs = captureLogs()
 })
 afterEach(async () => {

@@ -5,10 +5,10 @@
  * two; failed sends retried at the start of the next invocation; the extra
  * time per call bounded by maxWaitMs; drops logged as counts.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { withMoesif, type ApiHandler } from '../../../src/lib/moesif/wrapper'
 import { Logger } from '../../../src/lib/runtime/logger'
-import { apiEvent, captureLogs, lambdaContext, linesOf, resetLibraryState, settingsFor, sleep } from './fixtures'
+import { apiEvent, captureLogs, lambdaContext, linesOf, recordCrashes, resetLibraryState, settingsFor, sleep } from './fixtures'
 import { startScriptedCollector, traceIdCounts, type ScriptedCollector } from './scripted-collector'
 
 const okHandler: ApiHandler = async () => ({ statusCode: 200, body: '{"ok":true}' })
@@ -20,24 +20,13 @@ const okHandler: ApiHandler = async () => ({ statusCode: 200, body: '{"ok":true}
 const ROOMY_WAIT_MS = 1_000
 const logger = new Logger({ service: 'moesif-test', level: 'DEBUG' })
 
-const crashes: unknown[] = []
-const onCrash = (error: unknown): void => {
-  crashes.push(error)
-}
+const crashes = recordCrashes()
 let collector: ScriptedCollector
 let logs: ReturnType<typeof captureLogs>
 
-beforeAll(() => {
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
-})
-afterAll(() => {
-  process.off('uncaughtException', onCrash)
-  process.off('unhandledRejection', onCrash)
-})
+afterAll(() => {})
 beforeEach(async () => {
   resetLibraryState()
-  crashes.length = 0
   collector = await startScriptedCollector()
   logs = captureLogs()
 })

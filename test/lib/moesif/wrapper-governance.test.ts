@@ -7,7 +7,7 @@
  * call's budget, refreshed after the TTL, and with Moesif down every call is
  * allowed.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { withMoesif, type ApiHandler } from '../../../src/lib/moesif/wrapper'
 import { Logger } from '../../../src/lib/runtime/logger'
 import {
@@ -17,7 +17,7 @@ import {
   type MoesifGovernanceDocument,
   type MoesifWireEvent
 } from '../../../src/local/moesif-collector'
-import { apiEvent, captureLogs, lambdaContext, linesOf, resetLibraryState, settingsFor, sleep } from './fixtures'
+import { apiEvent, captureLogs, lambdaContext, linesOf, recordCrashes, resetLibraryState, settingsFor, sleep } from './fixtures'
 
 const logger = new Logger({ service: 'moesif-test', level: 'DEBUG' })
 /**
@@ -66,10 +66,7 @@ function governance(options: { blockCompany?: boolean; blockUser?: boolean } = {
   }
 }
 
-const crashes: unknown[] = []
-const onCrash = (error: unknown): void => {
-  crashes.push(error)
-}
+const crashes = recordCrashes()
 let collector: MoesifCollector | undefined
 let logs: ReturnType<typeof captureLogs>
 let handlerCalls = 0
@@ -78,17 +75,9 @@ const okHandler: ApiHandler = async () => {
   return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: '{"ok":true}' }
 }
 
-beforeAll(() => {
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
-})
-afterAll(() => {
-  process.off('uncaughtException', onCrash)
-  process.off('unhandledRejection', onCrash)
-})
+afterAll(() => {})
 beforeEach(() => {
   resetLibraryState()
-  crashes.length = 0
   handlerCalls = 0
   logs = captureLogs()
 })

@@ -2,14 +2,14 @@
  * withMoesif: the real moesif-aws-lambda (patched) against a fake collector on
  * loopback. Nothing here is mocked: events are what the library actually POSTed.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Logger, setLogSink } from '../../../src/lib/runtime/logger'
 import { ConfigError } from '../../../src/lib/runtime/errors'
 import { withMoesif, type ApiEvent, type ApiHandler } from '../../../src/lib/moesif/wrapper'
 import { closedPortBaseUri, startMoesifCollector, type MoesifCollector, type MoesifWireEvent } from '../../../src/local/moesif-collector'
 // The library's config manager is a process-wide singleton: resetLibraryState makes every case start with "no config
 // yet", so each call fetches /v1/config from that case's collector (the fetch whose error path crashed).
-import { APPLICATION_ID, configManager, lambdaContext, resetLibraryState, settingsFor } from './fixtures'
+import { APPLICATION_ID, configManager, lambdaContext, recordCrashes, resetLibraryState, settingsFor } from './fixtures'
 
 const BEARER = 'Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl'
 const COOKIE_SECRET = 'session=cookie-secret-value'
@@ -67,29 +67,15 @@ function eventFor(events: readonly MoesifWireEvent[], traceId: string): MoesifWi
 // A crash in the library surfaces as an unhandled rejection (its callbacks run
 // inside axios' promise chain), which Node and the Lambda runtime turn into a
 // process exit. Both hooks are watched for the whole file.
-const crashes: unknown[] = []
-const onCrash = (error: unknown): void => {
-  crashes.push(error)
-}
+const crashes = recordCrashes()
 
 let logLines: Record<string, unknown>[] = []
 let restoreSink: () => void = () => undefined
 let collector: MoesifCollector | undefined
 const logger = new Logger({ service: 'moesif-test', level: 'DEBUG' })
 
-beforeAll(() => {
-  process.on('uncaughtException', onCrash)
-  process.on('unhandledRejection', onCrash)
-})
-
-afterAll(() => {
-  process.off('uncaughtException', onCrash)
-  process.off('unhandledRejection', onCrash)
-})
-
 beforeEach(() => {
   resetLibraryState()
-  crashes.length = 0
   logLines = []
   restoreSink = setLogSink((line) => logLines.push(JSON.parse(line) as Record<string, unknown>))
 })
